@@ -1,0 +1,14 @@
+/**
+ * The cpu backend's kernel patches.
+ */
+import type { KernelPatch } from './kernel_patch.js';
+import { wrapCpuConv2DBackpropFilter } from './cpu_conv2d_backprop_filter.js';
+
+/** Patches applied to the cpu backend by registerExtraKernels('cpu'). */
+export const cpuKernelPatches: readonly KernelPatch[] = [
+  {
+    kernelName: 'Conv2DBackpropFilter',
+    description: 'typed-array loop instead of TensorBuffer.get per element',
+    build: (original) => (original === undefined ? undefined : { ...original, kernelFunc: wrapCpuConv2DBackpropFilter(original.kernelFunc) }),
+  },
+];

@@ -1,0 +1,76 @@
+/**
+ * Conv2DBackpropFilter for the wasm backend (tfjs-backend-wasm 4.22 has none, so conv layers cannot train).
+ *
+ * The filter gradient dW[kh,kw,ci,co] = Σ_{n,oh,ow} x[n, oh·s+kh−pt, ow·s+kw−pl, ci] · dy[n,oh,ow,co] is itself a
+ * convolution: with xᵀ = x as [Cin, H, W, N] ("batch" Cin, "channels" N) and dyᵀ = dy as [OH, OW, N, Cout]
+ * (a filter of spatial size OH×OW), conv2d(xᵀ, dyᵀ, stride 1, dilation = s) is [Cin, KH, KW, Cout].
+ * So: two transposes, one XNNPACK conv, one transpose, all through the wasm kernels' own kernelFunc
+ * (nothing is taped), temporaries freed with backend.disposeData.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { QatError } from '../../errors.js';
+import { asKernelBackend, convAttrs, disposeTemps, pair, runKernel, shape4 } from './kernel_util.js';
+
+const WASM = 'wasm';
+
+/** Kernel function: Conv2DBackpropFilter on wasm (NHWC or NCHW, any stride, same/valid/explicit pads, dilation 1). */
+export function wasmConv2DBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { inputs, backend: rawBackend, attrs } = args;
+  const backend = asKernelBackend(rawBackend);
+  const x = inputs['x'];
+  const dy = inputs['dy'];
+  if (x === undefined || dy === undefined) throw new QatError('Conv2DBackpropFilter (wasm): inputs x and dy are required');
+  const { strides, pad, dataFormat, dimRoundingMode } = convAttrs(attrs);
+  const filterShapeAttr = (attrs?.['filterShape'] ?? []) as number[];
+  if (filterShapeAttr.length !== 4) {
+    throw new QatError(`Conv2DBackpropFilter (wasm): filterShape must have 4 dims, got [${filterShapeAttr.join(', ')}]`);
+  }
+  const filterShape = filterShapeAttr as [number, number, number, number];
+  const channelsLast = dataFormat !== 'NCHW';
+  const convInfo = tf.backend_util.computeConv2DInfo(shape4(x, 'x'), filterShape, strides, 1, pad, dimRoundingMode,
+    false, tf.backend_util.convertConv2DDataFormat(dataFormat));
+  const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = convInfo;
+  const [sh, sw] = pair([convInfo.strideHeight, convInfo.strideWidth], 1);
+  const padTop = convInfo.padInfo.top;
+  const padLeft = convInfo.padInfo.left;
+  // Rows of x the gradient reads: padTop rows of zeros before, then up to row (oh-1)*sh + kh - 1 - padTop.
+  const padBottom = kh + (oh - 1) * sh - h - padTop;
+  const padRight = kw + (ow - 1) * sw - w - padLeft;
+
+  // xᵀ: [Cin, H, W, N]; dyᵀ: [OH, OW, N, Cout].
+  let xT = runKernel('Transpose', WASM, rawBackend, { x }, { perm: channelsLast ? [3, 1, 2, 0] : [1, 2, 3, 0] });
+  const dyT = runKernel('Transpose', WASM, rawBackend, { x: dy }, { perm: channelsLast ? [1, 2, 0, 3] : [2, 3, 0, 1] });
+  if (padBottom < 0 || padRight < 0) {
+    // Trailing rows/cols never touched by any output position (e.g. 'valid' with stride 2 on an odd size): crop them.
+    const [c, hh, ww, n] = shape4(xT, 'xT');
+    const cropped = runKernel('Slice', WASM, rawBackend, { x: xT },
+      { begin: [0, 0, 0, 0], size: [c, hh + Math.min(padBottom, 0), ww + Math.min(padRight, 0), n] });
+    disposeTemps(backend, xT);
+    xT = cropped;
+  }
+  const explicit: tf.backend_util.ExplicitPadding =
+    [[0, 0], [padTop, Math.max(padBottom, 0)], [padLeft, Math.max(padRight, 0)], [0, 0]];
+  let dWT: tf.TensorInfo;
+  try {
+    dWT = runKernel('Conv2D', WASM, rawBackend, { x: xT, filter: dyT },
+      { strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: [sh, sw], dimRoundingMode: 'floor' });
+  } finally {
+    disposeTemps(backend, xT, dyT);
+  }
+  const s = dWT.shape;
+  if (s[1] !== kh || s[2] !== kw) {
+    disposeTemps(backend, dWT);
+    throw new QatError(`Conv2DBackpropFilter (wasm): internal shape mismatch, got [${s.join(', ')}] for a ${kh}x${kw} filter`);
+  }
+  // [Cin, KH, KW, Cout] -> [KH, KW, Cin, Cout].
+  const dW = runKernel('Transpose', WASM, rawBackend, { x: dWT }, { perm: [1, 2, 0, 3] });
+  disposeTemps(backend, dWT);
+  return dW;
+}
+
+/** Kernel config to register (there is no built-in wasm kernel to replace). */
+export const wasmConv2DBackpropFilterConfig: tf.KernelConfig = {
+  kernelName: 'Conv2DBackpropFilter',
+  backendName: WASM,
+  kernelFunc: wasmConv2DBackpropFilter as unknown as tf.KernelFunc,
+};

@@ -1,0 +1,189 @@
+// Parity of tfjs-qat's kernels (src/backend/kernels) with tfjs' ORIGINAL cpu kernels, through tf.grads.
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '../../src/backend/use_backend.js';
+import {
+  activeExtraKernels, registerExtraKernels, unregisterExtraKernels,
+} from '../../src/backend/kernels/register.js';
+import { conv2DBackpropFilterLoop } from '../../src/backend/kernels/cpu_conv2d_backprop_filter.js';
+
+/** Deterministic values in [-0.5, 0.5) (LCG), no tf randomness involved. */
+function values(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 4294967296 - 0.5;
+  }
+  return out;
+}
+
+/** max |a-b| / max |b|. */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).to.equal(b.length);
+  let m = 0;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) {
+    m = Math.max(m, Math.abs(b[i]!));
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  }
+  expect(m).to.be.greaterThan(0);
+  return d / m;
+}
+
+type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
+interface ConvCase { x: [number, number, number, number]; w: [number, number, number, number]; stride: number; pad: Pad }
+
+const CONV_CASES: ConvCase[] = [
+  { x: [2, 7, 7, 1], w: [3, 3, 1, 2], stride: 1, pad: 'same' },
+  { x: [2, 7, 7, 1], w: [3, 3, 1, 2], stride: 1, pad: 'valid' },
+  { x: [3, 8, 6, 2], w: [3, 3, 2, 4], stride: 2, pad: 'same' },
+  { x: [3, 9, 7, 2], w: [3, 3, 2, 3], stride: 2, pad: 'valid' },
+  { x: [4, 6, 6, 3], w: [2, 2, 3, 4], stride: 1, pad: 'same' },
+  { x: [2, 7, 5, 3], w: [2, 2, 3, 2], stride: 2, pad: 'valid' },
+  { x: [2, 6, 6, 3], w: [2, 2, 3, 4], stride: 2, pad: 'same' },
+  { x: [2, 9, 8, 2], w: [3, 3, 2, 2], stride: 3, pad: 'valid' },
+  { x: [2, 6, 7, 2], w: [3, 2, 2, 3], stride: 1, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
+];
+
+const label = (c: ConvCase): string =>
+  `x[${c.x.join(',')}] w[${c.w.join(',')}] s${c.stride} ${typeof c.pad === 'string' ? c.pad : 'explicit'}`;
+
+/** [dx, dw] of sum(conv2d(x, w)·r) on the active backend. */
+async function convGrads(c: ConvCase): Promise<[Float32Array, Float32Array]> {
+  const [dx, dw] = tf.tidy(() => {
+    const x = tf.tensor4d(values(c.x.reduce((a, b) => a * b), 1), c.x);
+    const w = tf.tensor4d(values(c.w.reduce((a, b) => a * b), 2), c.w);
+    const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+      const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad);
+      return y.mul(tf.tensor(values(y.size, 3), y.shape)).sum();
+    };
+    return tf.grads(f)([x, w]);
+  });
+  const out: [Float32Array, Float32Array] = [await dx!.data() as Float32Array, await dw!.data() as Float32Array];
+  tf.dispose([dx!, dw!]);
+  return out;
+}
+
+interface MatCase { a: number[]; b: number[]; tA: boolean; tB: boolean }
+const MAT_CASES: MatCase[] = [];
+for (const tA of [false, true]) {
+  for (const tB of [false, true]) {
+    MAT_CASES.push({ a: tA ? [5, 3] : [3, 5], b: tB ? [4, 5] : [5, 4], tA, tB });
+    MAT_CASES.push({ a: tA ? [2, 6, 3] : [2, 3, 6], b: tB ? [2, 4, 6] : [2, 6, 4], tA, tB });
+  }
+}
+
+/** [out, da, db] of matMul(a, b, tA, tB) weighted by r, on the active backend. */
+async function matGrads(c: MatCase): Promise<Float32Array[]> {
+  const outs = tf.tidy(() => {
+    const a = tf.tensor(values(c.a.reduce((p, q) => p * q), 4), c.a);
+    const b = tf.tensor(values(c.b.reduce((p, q) => p * q), 5), c.b);
+    const y = tf.matMul(a, b, c.tA, c.tB);
+    const r = tf.tensor(values(y.size, 6), y.shape);
+    const [da, db] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, c.tA, c.tB).mul(r).sum())([a, b]);
+    return [y, da!, db!];
+  });
+  const res = await Promise.all(outs.map(async (t) => await t.data() as Float32Array));
+  tf.dispose(outs);
+  return res;
+}
+
+describe('backend/kernels: tfjs-qat kernels match tfjs cpu kernels', function () {
+  const convRef: Array<[Float32Array, Float32Array]> = [];
+  const matRef: Float32Array[][] = [];
+
+  before(async function () {
+    const off = process.env['TFJS_QAT_NO_KERNELS'];
+    if (off !== undefined && off !== '' && off !== '0') this.skip(); // kernels disabled on purpose (benchmarks)
+    await useBackend('cpu', { quiet: true });
+    unregisterExtraKernels('cpu'); // references from tfjs' own cpu kernels
+    for (const c of CONV_CASES) convRef.push(await convGrads(c));
+    for (const c of MAT_CASES) matRef.push(await matGrads(c));
+    registerExtraKernels('cpu');
+  });
+
+  after(async function () {
+    await useBackend('auto', { quiet: true });
+  });
+
+  it('registers the expected kernels and is idempotent', async function () {
+    await useBackend('wasm', { quiet: true });
+    registerExtraKernels('wasm');
+    registerExtraKernels('wasm');
+    expect(activeExtraKernels('wasm').sort()).to.deep.equal(
+      ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', '_FusedMatMul']);
+    expect(activeExtraKernels('cpu')).to.deep.equal(['Conv2DBackpropFilter']);
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).to.not.equal(undefined);
+  });
+
+  it('the JS-loop filter gradient equals a direct sum on a hand-checked case', function () {
+    // x 1x2x2x1 = [1,2,3,4], dy 1x1x1x1 = [10], 2x2 valid: dW = 10·x.
+    const dw = conv2DBackpropFilterLoop([1, 2, 3, 4], [1, 2, 2, 1], [10], [1, 1, 1, 1], 2, 2, 1, 1, 0, 0);
+    expect(Array.from(dw)).to.deep.equal([10, 20, 30, 40]);
+  });
+
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`conv2d dx and dW on ${backend} equal tfjs' cpu kernels (rel. err < 1e-5)`, async function () {
+      await useBackend(backend, { quiet: true });
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < CONV_CASES.length; i++) {
+        const c = CONV_CASES[i]!;
+        const [dx, dw] = await convGrads(c);
+        const ref = convRef[i]!;
+        expect(relErr(dx, ref[0]), `dx ${label(c)}`).to.be.below(1e-5);
+        expect(relErr(dw, ref[1]), `dW ${label(c)}`).to.be.below(1e-5);
+      }
+      expect(tf.memory().numTensors).to.equal(before);
+    });
+  }
+
+  it('matMul (4 transpose combinations, 2-D and batched 3-D) and its gradients on wasm equal cpu', async function () {
+    await useBackend('wasm', { quiet: true });
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < MAT_CASES.length; i++) {
+      const c = MAT_CASES[i]!;
+      const got = await matGrads(c);
+      const what = `a[${c.a.join(',')}] b[${c.b.join(',')}] tA=${c.tA} tB=${c.tB}`;
+      for (let k = 0; k < 3; k++) expect(relErr(got[k]!, matRef[i]![k]!), `${['y', 'da', 'db'][k]} ${what}`).to.be.below(1e-5);
+    }
+    expect(tf.memory().numTensors).to.equal(before);
+  });
+
+  it('a dense layer (fused matmul) trains on wasm to the same loss as on cpu', async function () {
+    const run = async (): Promise<number[]> => {
+      const model = tf.sequential({ layers: [
+        tf.layers.conv2d({ inputShape: [6, 6, 2], filters: 3, kernelSize: 3, padding: 'same', activation: 'relu',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+      ] });
+      const optimizer = tf.train.sgd(0.1);
+      model.compile({ optimizer, loss: 'meanSquaredError' });
+      const x = tf.tensor4d(values(4 * 72, 7), [4, 6, 6, 2]);
+      const y = tf.tensor2d(values(8, 8), [4, 2]);
+      const h = await model.fit(x, y, { epochs: 3, batchSize: 4, shuffle: false, verbose: 0 });
+      tf.dispose([x, y]);
+      model.dispose();
+      optimizer.dispose();
+      return h.history['loss']!.map(Number);
+    };
+    await useBackend('cpu', { quiet: true });
+    const cpuLoss = await run();
+    await useBackend('wasm', { quiet: true });
+    const before = tf.memory().numTensors;
+    const wasmLoss = await run();
+    expect(tf.memory().numTensors).to.equal(before);
+    expect(cpuLoss[2]!).to.be.below(cpuLoss[0]!);
+    for (let e = 0; e < 3; e++) expect(Math.abs(wasmLoss[e]! - cpuLoss[e]!) / cpuLoss[e]!).to.be.below(1e-4);
+  });
+
+  it('unregisterExtraKernels restores the originals and registerExtraKernels re-applies', async function () {
+    await useBackend('wasm', { quiet: true });
+    unregisterExtraKernels('wasm');
+    expect(activeExtraKernels('wasm')).to.deep.equal([]);
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).to.equal(undefined);
+    registerExtraKernels('wasm');
+    expect(activeExtraKernels('wasm')).to.have.length(4);
+  });
+});
