@@ -1,0 +1,56 @@
+/**
+ * Seeded randomness for training: one run seed drives weight init, shuffling, the validation split
+ * and any `Math.random` use inside a training step (dropout, unseeded tf.random*).
+ */
+import seedrandom from 'seedrandom';
+
+/** A uniform [0, 1) generator. */
+export type Rng = () => number;
+
+/**
+ * A seeded uniform generator (seedrandom's ARC4).
+ * @example const rng = makeRng(42); rng(); // same sequence every run
+ */
+export function makeRng(seed: number | string): Rng {
+  const r = seedrandom(String(seed));
+  return () => r();
+}
+
+/** An integer in [0, n) from `rng`. */
+export function randInt(rng: Rng, n: number): number {
+  return Math.min(n - 1, Math.floor(rng() * n));
+}
+
+/**
+ * Fisher-Yates shuffle of `arr` in place with `rng`; returns `arr`.
+ * @example shuffleInPlace(Int32Array.from([0, 1, 2]), makeRng(0));
+ */
+export function shuffleInPlace<T extends { length: number; [i: number]: number }>(arr: T, rng: Rng): T {
+  for (let i = arr.length - 1; i > 0; i--) {
+    const j = randInt(rng, i + 1);
+    const t = arr[i] as number;
+    arr[i] = arr[j] as number;
+    arr[j] = t;
+  }
+  return arr;
+}
+
+/**
+ * Run the synchronous `fn` with `Math.random` replaced by `rng`, then restore it.
+ * tfjs initializers, dropout and unseeded `tf.random*` draw their seeds from `Math.random`,
+ * so this makes them reproducible without touching the global generator outside `fn`.
+ */
+export function withMathRandom<T>(rng: Rng, fn: () => T): T {
+  const saved = Math.random;
+  Math.random = rng;
+  try {
+    return fn();
+  } finally {
+    Math.random = saved;
+  }
+}
+
+/** A child seed derived from `seed` and a purpose tag, so streams do not overlap. */
+export function deriveSeed(seed: number | string, tag: string): string {
+  return `${String(seed)}/${tag}`;
+}
