@@ -1,0 +1,10 @@
+/**
+ * tfjs-qat: quantization-aware training of FHE-ready neural networks on TensorFlow.js.
+ * This module only re-exports; importing it registers every custom layer with tf.serialization.
+ */
+import './layers/register.js';
+
+export * from './errors.js';
+export * from './backend/use_backend.js';
+export * from './quant/index.js';
+export * from './layers/index.js';

@@ -1,0 +1,93 @@
+/**
+ * The activation scale of Brevitas' ParameterFromRuntimeStatsScaling as a pure step function
+ * (brevitas-semantics.md §5). The caller (a layer) owns the state and applies the returned updates.
+ *
+ *   TRAIN, counter < steps:   scale = stat(x)/T; buffer = stat (first step) or EMA; counter += 1
+ *   TRAIN, counter > steps:   scale = value/T (learned); at counter == steps call learnedValueFromBuffer first
+ *   EVAL:                     clip = counter <= steps ? buffer : value; scale = |clip|/T
+ *
+ * Power-of-two presets: scale = 2^ceil(log2(clip/T)) with T = 2^(b-1) (signed) or 2^b (unsigned), and the
+ * learned `value` is kept in the log2 domain, as Brevitas' PoT restriction stores it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ActQuantConfig } from './config.js';
+import { intThreshold, potIntThreshold } from './int_range.js';
+import { percentileStat, powerOfTwo, exactPow2Ceil } from './scaling.js';
+
+/** The state of one activation quantizer (Brevitas: counter, buffer, value). */
+export interface ActQuantState {
+  /** Training forwards seen so far (steps + 1 once the learned phase started). */
+  readonly counter: number;
+  /** Running statistic (clip value in input units), a scalar tensor. */
+  readonly buffer: tf.Tensor;
+  /** Learned clip value (log2 of it for power-of-two presets), a scalar tensor (a trainable variable). */
+  readonly value: tf.Tensor;
+}
+
+/** What one forward of the scale computes: the scale and the state updates to apply. */
+export interface ActScaleStep {
+  /** Scalar scale tensor (differentiable where Brevitas' is). */
+  readonly scale: tf.Tensor;
+  /** New buffer value, when it changes. */
+  readonly buffer?: tf.Tensor;
+  /** New learned value, at the switch to the learned phase. */
+  readonly value?: tf.Tensor;
+  /** New counter. */
+  readonly counter: number;
+}
+
+/** The int threshold T this config divides the clip value by. */
+export function actThreshold(cfg: ActQuantConfig): number {
+  return cfg.restrict === 'powerOfTwo' ? potIntThreshold(cfg) : intThreshold(cfg);
+}
+
+/**
+ * One forward of the activation scale. `statsInput` is what the statistic is taken over (|x| of the raw
+ * input for QuantIdentity, relu(x) for QuantReLU). Must run inside a tidy/tape owned by the caller.
+ */
+export function activationScaleStep(statsInput: tf.Tensor, cfg: ActQuantConfig, state: ActQuantState, training: boolean): ActScaleStep {
+  const T = actThreshold(cfg);
+  const pot = cfg.restrict === 'powerOfTwo';
+  if (cfg.scaling.kind === 'const') {
+    return { scale: tf.scalar(cfg.scaling.scale), counter: state.counter };
+  }
+  const { collectStatsSteps: steps, momentum, percentile } = cfg.scaling;
+  if (!training) {
+    if (state.counter <= steps) {
+      const clip = tf.abs(state.buffer);
+      return { scale: pot ? exactPow2Ceil(tf.div(clip, T)) : tf.div(clip, T), counter: state.counter };
+    }
+    return { scale: learnedScale(state.value, T, pot, false), counter: state.counter };
+  }
+  if (state.counter < steps) {
+    const stat = percentileStat(statsInput, percentile);
+    const scale = pot ? powerOfTwo(tf.div(stat, T)) : tf.div(stat, T);
+    const s = tf.clone(stat); // assigned to the buffer: no gradient flows through an assignment
+    const keep = Math.fround(1 - momentum);
+    const buffer = state.counter === 0 ? s : tf.add(tf.mul(state.buffer, keep), tf.mul(Math.fround(momentum), s));
+    return { scale, buffer, counter: state.counter + 1 };
+  }
+  return { scale: learnedScale(state.value, T, pot, true), counter: state.counter };
+}
+
+/**
+ * The switch to the learned phase (training forward number steps + 1): value := buffer (log2(buffer) for
+ * PoT). The caller assigns it, sets counter = steps + 1, then calls `activationScaleStep` again.
+ */
+export function learnedValueFromBuffer(buffer: tf.Tensor, cfg: ActQuantConfig): tf.Tensor {
+  return cfg.restrict === 'powerOfTwo' ? tf.div(tf.log(buffer), Math.LN2) : tf.clone(buffer);
+}
+
+/** True when a training forward must first switch the quantizer to its learned phase. */
+export function needsLearnedSwitch(cfg: ActQuantConfig, counter: number): boolean {
+  return cfg.scaling.kind === 'runtimeStats' && counter === cfg.scaling.collectStatsSteps;
+}
+
+/** Learned-phase scale: value/T (float) or 2^ceil(value - log2 T) (PoT, straight-through ceil). */
+function learnedScale(value: tf.Tensor, T: number, pot: boolean, differentiable: boolean): tf.Tensor {
+  if (pot) {
+    const arg = tf.pow(2, tf.sub(value, Math.log2(T)));
+    return differentiable ? powerOfTwo(arg) : exactPow2Ceil(arg);
+  }
+  return differentiable ? tf.div(value, T) : tf.div(tf.abs(value), T);
+}

@@ -1,0 +1,111 @@
+/**
+ * Fused fake quantization: one `tf.customGrad` per quantizer (ops inside the forward are not taped).
+ * Forward, in float32 and Brevitas' order: q = clamp(round_half_even(x / scale + zp), min, max); out = (q - zp) * scale.
+ * Backward: round is a straight-through estimator; the clamp either passes the gradient (weights, Brevitas'
+ * TensorClampSte) or masks it to [min <= round(x/s) <= max] (activations, Brevitas' TensorClamp).
+ * The scale gets d out/d s = (q - x/s) inside the range (q where clamped; always q - x/s for 'ste').
+ */
+import * as tf from '@tensorflow/tfjs';
+import { intRange, type IntGrid } from './int_range.js';
+
+/** How the gradient passes the clamp. */
+export type ClampGrad = 'ste' | 'mask';
+
+/** Options of `fakeQuantize`. */
+export interface FakeQuantizeOptions extends IntGrid {
+  /** Scale: a number or a tensor broadcastable to x (per-channel scales). */
+  readonly scale: number | tf.Tensor;
+  /** @default 0 */
+  readonly zeroPoint?: number;
+  /** 'ste' (weights) or 'mask' (activations). @default 'mask' */
+  readonly clampGrad?: ClampGrad;
+}
+
+/** Sum `t` down to `shape` (the inverse of broadcasting). */
+export function sumToShape(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
+  const lead = t.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < t.rank; i++) {
+    if (i < lead) axes.push(i);
+    else if (shape[i - lead] === 1 && t.shape[i] !== 1) axes.push(i);
+  }
+  const s = axes.length > 0 ? tf.sum(t, axes, true) : t;
+  return tf.reshape(s, shape as number[]);
+}
+
+type FqFn = (x: tf.Tensor, s: tf.Tensor) => tf.Tensor;
+const cache = new Map<string, FqFn>();
+
+function makeFq(minInt: number, maxInt: number, zp: number, clampGrad: ClampGrad): FqFn {
+  const forwardInt = (x: tf.Tensor, s: tf.Tensor): { y: tf.Tensor; r: tf.Tensor; q: tf.Tensor } => {
+    let y = tf.div(x, s);
+    if (zp !== 0) y = tf.add(y, zp);
+    const r = tf.round(y);
+    const q = tf.clipByValue(r, minInt, maxInt);
+    return { y, r, q };
+  };
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor;
+    const s = args[1] as tf.Tensor;
+    const save = args[2] as tf.GradSaveFunc;
+    const { q } = forwardInt(x, s);
+    const value = zp !== 0 ? tf.mul(tf.sub(q, zp), s) : tf.mul(q, s);
+    save([x, s]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const g = dy as tf.Tensor;
+        const [xs, ss] = saved as [tf.Tensor, tf.Tensor];
+        const { y, r, q: qq } = forwardInt(xs, ss);
+        const qc = zp !== 0 ? tf.sub(qq, zp) : qq;
+        const yc = zp !== 0 ? tf.sub(y, zp) : y;
+        if (clampGrad === 'ste') {
+          const ds = sumToShape(tf.mul(g, tf.sub(qc, yc)), ss.shape);
+          return [g, ds];
+        }
+        const inside = tf.logicalAnd(tf.greaterEqual(r, minInt), tf.lessEqual(r, maxInt));
+        const dx = tf.where(inside, g, tf.zerosLike(g));
+        const dOutDs = tf.where(inside, tf.sub(qc, yc), qc);
+        const ds = sumToShape(tf.mul(g, dOutDs), ss.shape);
+        return [dx, ds];
+      },
+    };
+  });
+  return f as FqFn;
+}
+
+/**
+ * Fake-quantize `x` (quantize then dequantize) with straight-through gradients.
+ * @example fakeQuantize(tf.tensor([0.3, 1.7, 9.6]), {scale: 1, bitWidth: 4, signed: true, narrowRange: false}) // [0, 2, 7]
+ */
+export function fakeQuantize(x: tf.Tensor, o: FakeQuantizeOptions): tf.Tensor {
+  const { minInt, maxInt } = intRange(o);
+  const zp = o.zeroPoint ?? 0;
+  const cg = o.clampGrad ?? 'mask';
+  const key = `${minInt}|${maxInt}|${zp}|${cg}`;
+  let f = cache.get(key);
+  if (f === undefined) {
+    f = makeFq(minInt, maxInt, zp, cg);
+    cache.set(key, f);
+  }
+  const fn = f;
+  return tf.tidy(() => {
+    const s = typeof o.scale === 'number' ? tf.scalar(o.scale) : o.scale;
+    return fn(x, s);
+  });
+}
+
+/**
+ * The integer tensor of a fake quantization (no gradient): clamp(round(x/scale + zp), min, max), as float32 values.
+ */
+export function quantizeToInt(x: tf.Tensor, o: FakeQuantizeOptions): tf.Tensor {
+  const { minInt, maxInt } = intRange(o);
+  const zp = o.zeroPoint ?? 0;
+  return tf.tidy(() => {
+    const s = typeof o.scale === 'number' ? tf.scalar(o.scale) : o.scale;
+    let y = tf.div(x, s);
+    if (zp !== 0) y = tf.add(y, zp);
+    return tf.clipByValue(tf.round(y), minInt, maxInt);
+  });
+}
