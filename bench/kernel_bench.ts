@@ -39,7 +39,7 @@ function median(v: number[]): number {
 
 function timeKernel(c: KernelCase, inputs: Record<string, tf.Tensor>, reps: number): { ms: number; out: Float32Array } {
   const times: number[] = [];
-  let out = new Float32Array(0);
+  let out: Float32Array = new Float32Array(0);
   for (let r = 0; r < reps + 1; r++) {
     const t0 = performance.now();
     const y = tf.engine().runKernel(c.kernel, inputs, c.attrs) as tf.Tensor;

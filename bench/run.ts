@@ -1,0 +1,182 @@
+/**
+ * Benchmark harness (`npm run bench`): trains and runs every registered workload (bench/workloads/) in its own
+ * child process (bench/run_one.ts), prints a table and writes bench/results.json atomically.
+ *
+ * Options:
+ *   --quick                 fewer steps (the whole run stays under 2 minutes)
+ *   --only a,b              workload names (default: all; see bench/workloads/index.ts)
+ *   --backend wasm,cpu      backends to run (default: auto = what useBackend('auto') picks)
+ *   --kernels on|off|both   with / without tfjs-qat's kernels (TFJS_QAT_NO_KERNELS=1) (default: on)
+ *   --no-peer               skip the PyTorch peer (bench/peer_torch.py, run when /usr/bin/python3 has torch)
+ *   --peer-threads 1,2      torch thread counts (default 1,2)
+ *   --out FILE              results file (default bench/results.json)
+ */
+import { spawnSync } from 'node:child_process';
+import { renameSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import type { PeerResult, WorkloadFailure, WorkloadResult } from './types.js';
+import { WORKLOADS } from './workloads/index.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+const PYTHON = '/usr/bin/python3';
+
+/** Parsed command line. */
+interface RunArgs {
+  quick: boolean;
+  only: string[];
+  backends: string[];
+  kernelModes: Array<'on' | 'off'>;
+  peer: boolean;
+  peerThreads: number[];
+  out: string;
+}
+
+function parseArgs(argv: string[]): RunArgs {
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const k = value('--kernels') ?? 'on';
+  if (!['on', 'off', 'both'].includes(k)) throw new Error(`--kernels must be on, off or both; got '${k}'`);
+  const only = list(value('--only'));
+  for (const n of only) {
+    if (!WORKLOADS.some((w) => w.name === n)) {
+      throw new Error(`--only: unknown workload '${n}'; known: ${WORKLOADS.map((w) => w.name).join(', ')}`);
+    }
+  }
+  return {
+    quick: argv.includes('--quick'),
+    only,
+    backends: list(value('--backend')).length > 0 ? list(value('--backend')) : ['auto'],
+    kernelModes: k === 'both' ? ['on', 'off'] : [k as 'on' | 'off'],
+    peer: !argv.includes('--no-peer'),
+    peerThreads: list(value('--peer-threads') ?? '1,2').map(Number),
+    out: path.resolve(value('--out') ?? path.join(HERE, 'results.json')),
+  };
+}
+
+/** Steps per measurement, by backend (the cpu backend is 15-50x slower). */
+function settings(quick: boolean, backend: string): [warmup: number, reps: number, steps: number] {
+  if (backend === 'cpu') return quick ? [1, 2, 2] : [2, 3, 3];
+  return quick ? [2, 3, 4] : [5, 5, 10];
+}
+
+/** Run one workload in a child process; returns its result or failure. */
+function runChild(name: string, backend: string, kernels: 'on' | 'off', quick: boolean): WorkloadResult | WorkloadFailure {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (kernels === 'off') env['TFJS_QAT_NO_KERNELS'] = '1';
+  else delete env['TFJS_QAT_NO_KERNELS'];
+  const [warmup, reps, steps] = settings(quick, backend);
+  const child = spawnSync(process.execPath,
+    ['--import', 'tsx', path.join(HERE, 'run_one.ts'), name, backend, String(warmup), String(reps), String(steps)],
+    { cwd: ROOT, env, encoding: 'utf8', timeout: 15 * 60 * 1000, maxBuffer: 16 << 20 });
+  const line = (child.stdout ?? '').split('\n').reverse().find((l) => l.startsWith('{'));
+  if (line !== undefined) {
+    const parsed = JSON.parse(line) as { result?: WorkloadResult; failure?: WorkloadFailure };
+    if (parsed.result !== undefined) return parsed.result;
+    if (parsed.failure !== undefined) return parsed.failure;
+  }
+  const why = child.error?.message ?? (child.stderr ?? '').trim().split('\n').slice(-1)[0] ?? `exit ${String(child.status)}`;
+  return { workload: name, backend, kernels, error: `child process failed: ${why}` };
+}
+
+/** The PyTorch peer, or the reason it was skipped. */
+function runPeer(args: RunArgs, names: string[]): { torch: string; results: PeerResult[] } | { skipped: string } {
+  if (!args.peer) return { skipped: '--no-peer' };
+  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    return { skipped: `${PYTHON} cannot import torch (apt-get install python3-torch to enable the peer)` };
+  }
+  const argv = [path.join(HERE, 'peer_torch.py'), '--only', names.join(','), '--threads', args.peerThreads.join(',')];
+  if (args.quick) argv.push('--quick');
+  const run = spawnSync(PYTHON, argv, { encoding: 'utf8', timeout: 20 * 60 * 1000, maxBuffer: 16 << 20 });
+  const line = (run.stdout ?? '').split('\n').reverse().find((l) => l.startsWith('{'));
+  if (run.status !== 0 || line === undefined) {
+    return { skipped: `peer_torch.py failed: ${(run.stderr ?? '').trim().split('\n').slice(-1)[0] ?? ''}` };
+  }
+  return JSON.parse(line) as { torch: string; results: PeerResult[] };
+}
+
+const isResult = (r: WorkloadResult | WorkloadFailure): r is WorkloadResult => !('error' in r);
+
+function fmt(v: number | undefined, digits = 0): string {
+  return v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
+}
+
+/** Print the results table (plus QAT/float, kernel and torch ratios). */
+function printTable(rows: Array<WorkloadResult | WorkloadFailure>, peer: PeerResult[]): void {
+  const header = ['workload', 'backend', 'kernels', 'train/s', 'train/CPU-s', 'infer/s', 'ms/step', 'RSS MB',
+    'QAT/float', 'kern on/off', 'vs torch1 train', 'vs torch1 infer'];
+  const table: string[][] = [header];
+  const ok = rows.filter(isResult);
+  for (const r of rows) {
+    if (!isResult(r)) {
+      table.push([r.workload, r.backend, r.kernels, `FAILED: ${r.error}`]);
+      continue;
+    }
+    const float = r.variant === 'float' ? undefined
+      : ok.find((f) => f.net === r.net && f.variant === 'float' && f.backend === r.backend && f.kernels === r.kernels);
+    const other = ok.find((o) => o.workload === r.workload && o.backend === r.backend && o.kernels !== r.kernels);
+    const t1 = peer.find((p) => p.workload === r.workload && p.threads === 1);
+    table.push([
+      r.workload, r.backend, r.kernels, fmt(r.trainSamplesPerSec), fmt(r.trainSamplesPerCpuSec), fmt(r.inferSamplesPerSec),
+      fmt(r.msPerStep, 1), fmt(r.peakRssMB), float === undefined ? '-' : fmt(r.trainSamplesPerSec / float.trainSamplesPerSec, 2),
+      other === undefined || r.kernels !== 'on' ? '-' : fmt(r.trainSamplesPerSec / other.trainSamplesPerSec, 2),
+      t1 === undefined ? '-' : fmt(r.trainSamplesPerCpuSec / t1.trainSamplesPerCpuSec, 2),
+      t1 === undefined ? '-' : fmt(r.inferSamplesPerSec / t1.inferSamplesPerSec, 2),
+    ]);
+  }
+  for (const p of peer) {
+    table.push([p.workload, `torch ${p.threads}t`, '', fmt(p.trainSamplesPerSec), fmt(p.trainSamplesPerCpuSec),
+      fmt(p.inferSamplesPerSec), fmt(p.msPerStep, 1), '', '', '', '', '']);
+  }
+  const widths = header.map((_, c) => Math.max(...table.map((row) => (row[c] ?? '').length)));
+  for (const row of table) {
+    if (row[3]?.startsWith('FAILED') === true) console.log(row.slice(0, 3).map((v, c) => v.padEnd(widths[c]!)).join('  ') + '  ' + row[3]);
+    else console.log(row.map((v, c) => (c < 3 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '));
+  }
+  console.log('vs torch1 = tfjs-qat / PyTorch 1 thread, training per CPU-second and inference per wall second.');
+}
+
+const args = parseArgs(process.argv.slice(2));
+const selected = WORKLOADS.filter((w) => args.only.length === 0 || args.only.includes(w.name));
+const started = Date.now();
+const rows: Array<WorkloadResult | WorkloadFailure> = [];
+for (const backend of args.backends) {
+  for (const kernels of args.kernelModes) {
+    for (const w of selected) {
+      process.stderr.write(`bench: ${w.name} on ${backend}, kernels ${kernels} ... `);
+      const r = runChild(w.name, backend, kernels, args.quick);
+      rows.push(r);
+      process.stderr.write(isResult(r) ? `${r.trainSamplesPerSec.toFixed(0)} train samples/s\n` : `failed (${r.error})\n`);
+    }
+  }
+}
+const peer = runPeer(args, selected.map((w) => w.name));
+if ('skipped' in peer) console.log(`PyTorch peer skipped: ${peer.skipped}`);
+printTable(rows, 'results' in peer ? peer.results : []);
+
+const report = {
+  date: new Date().toISOString(),
+  durationSec: (Date.now() - started) / 1000,
+  command: `tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  machine: {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    loadAvg: os.loadavg(),
+    node: process.version,
+    tfjs: tf.version.tfjs,
+  },
+  workloads: Object.fromEntries(selected.map((w) => [w.name, w.description])),
+  results: rows,
+  peer,
+};
+const tmp = `${args.out}.tmp`;
+writeFileSync(tmp, `${JSON.stringify(report, null, 2)}\n`);
+renameSync(tmp, args.out);
+console.log(`wrote ${path.relative(process.cwd(), args.out)} (${report.durationSec.toFixed(0)} s)`);
