@@ -6,4 +6,5 @@ module.exports = {
   reporter: 'test/helpers/summary_reporter.cjs',
   timeout: 120000,
   recursive: true,
+  extension: ['ts'],
 };
