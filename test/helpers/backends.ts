@@ -1,0 +1,57 @@
+// Run a describe block once per backend (numerics tests run on wasm and cpu), restoring the default after.
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
+import { useBackend } from '../../src/backend/use_backend.js';
+
+export const NUMERIC_BACKENDS = ['wasm', 'cpu'] as const;
+
+/** describe(`${title} [backend]`) for each numerics backend. */
+export function describeEachBackend(title: string, body: (backend: 'wasm' | 'cpu') => void): void {
+  for (const b of NUMERIC_BACKENDS) {
+    describe(`${title} [${b}]`, () => {
+      before(async () => { await useBackend(b, { quiet: true }); });
+      after(async () => { await useBackend((process.env['TFJS_QAT_BACKEND'] ?? 'auto') as 'auto', { quiet: true }); });
+      body(b);
+    });
+  }
+}
+
+/** Run fn and assert that it leaves no new tensors behind. */
+export function expectNoLeaks<T>(fn: () => T, allowed = 0): T {
+  const before = tf.memory().numTensors;
+  const out = fn();
+  const after = tf.memory().numTensors;
+  expect(after - before, `leaked ${after - before} tensors`).to.be.at.most(allowed);
+  return out;
+}
+
+/** Float32 array of a tensor (copy). */
+export function arr(t: tf.Tensor): number[] {
+  return Array.from(t.dataSync());
+}
+
+/** Max |a-b| / max(|b|, tiny). */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num = Math.max(num, Math.abs((a[i] ?? NaN) - (b[i] ?? NaN)));
+    den = Math.max(den, Math.abs(b[i] ?? 0));
+  }
+  return num / Math.max(den, 1e-30);
+}
+
+/** Deterministic pseudo-random floats (mulberry32), for test inputs. */
+export function randomFloats(n: number, seed: number, scale = 1): number[] {
+  let a = seed >>> 0;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    out.push(Math.fround((u * 2 - 1) * scale));
+  }
+  return out;
+}
