@@ -12,7 +12,7 @@ import { History } from './history.js';
 import { NET_OPTION_KEYS, resolveNetOptions, type Criterion, type ModuleFactory, type NeuralNetOptions, type ResolvedNetOptions } from './net_options.js';
 import { makeOptimizer, OPTIMIZER_OPTIONS, setLearningRate } from './optimizers.js';
 import { nearestKey, paramsFor, unknownKeyError } from './params.js';
-import { deriveSeed, makeRng, shuffleInPlace, withMathRandom, type Rng } from './rng.js';
+import { deriveSeed, makeRng, makeStatefulRng, shuffleInPlace, withMathRandom, type StatefulRng } from './rng.js';
 import { splitIndices } from './split.js';
 import { loadParams, saveParams } from './persistence.js';
 
@@ -49,7 +49,7 @@ export class NeuralNet<P = number[][]> {
   nOutputs_: number | undefined;
   /** True after initialize (and after loadParams). */
   initialized_ = false;
-  protected rng_: Rng = makeRng(0);
+  protected rng_: StatefulRng = makeStatefulRng(0);
   protected stopRequested = false;
   protected trainableVars_: TrainableVariableInfo[] = [];
 
@@ -67,9 +67,11 @@ export class NeuralNet<P = number[][]> {
   protected defaultModule(): ModuleFactory | undefined { return undefined; }
   /** Option keys a subclass adds. */
   protected extraParamKeys(): readonly string[] { return []; }
-  /** Default named callbacks; PrintLog always runs last. */
-  protected defaultCallbacks(): Array<[string, Callback]> {
-    return [['epochTimer', new EpochTimer()], ['printLog', new PrintLog()]];
+  /** Default named callbacks (plus those the module contributes); PrintLog always runs last. */
+  protected defaultCallbacks(all: Readonly<Record<string, unknown>> = this.params): Array<[string, Callback]> {
+    const m = all['module'] ?? this.defaultModule();
+    const fromModule = typeof m === 'function' ? ((m as ModuleFactory).moduleCallbacks?.(paramsFor(all, 'module')) ?? []) : [];
+    return [['epochTimer', new EpochTimer()], ...fromModule, ['printLog', new PrintLog()]];
   }
 
   /** Resolved options (defaults applied, validated). */
@@ -159,7 +161,7 @@ export class NeuralNet<P = number[][]> {
     const user = Array.isArray(all['callbacks']) ? (all['callbacks'] as Parameters<typeof resolveCallbacks>[1]) : [];
     const overrides = Object.entries(paramsFor(all, 'callbacks')).filter(([k]) => !k.includes('__'))
       .map(([k, v]) => [k, (v ?? null) as Callback | null] as const);
-    return resolveCallbacks(resolveCallbacks(this.defaultCallbacks(), user), overrides);
+    return resolveCallbacks(resolveCallbacks(this.defaultCallbacks(all), user), overrides);
   }
 
   // ---------- initialization ----------
@@ -213,7 +215,7 @@ export class NeuralNet<P = number[][]> {
     this.sampleShape_ = [...inputShape];
     this.nOutputs_ = nOutputs;
     this.history = new History();
-    this.rng_ = makeRng(deriveSeed(opts.seed, 'train'));
+    this.rng_ = makeStatefulRng(deriveSeed(opts.seed, 'train'));
     this.initializeCallbacks();
     this.initialized_ = true;
     return this;
@@ -338,7 +340,7 @@ export class NeuralNet<P = number[][]> {
 
   /** One pass over shuffled training batches; records `trainLoss`. */
   protected async runEpoch(X: tf.Tensor, Y: tf.Tensor, trainIdx: Int32Array, ctx: TrainingContext): Promise<void> {
-    const order = shuffleInPlace(Int32Array.from(trainIdx), this.rng_);
+    const order = shuffleInPlace(Int32Array.from(trainIdx), this.rng_.next);
     const bs = this.options.batchSize === -1 ? order.length : this.options.batchSize;
     const nBatches = Math.ceil(order.length / bs);
     let sum = 0;
@@ -373,18 +375,20 @@ export class NeuralNet<P = number[][]> {
     const opt = this.optimizer_;
     if (opt === undefined) throw new NotInitializedError('trainStep: no optimizer; call initialize first');
     const vars = this.trainableVars_;
-    const loss = withMathRandom(this.rng_, () => tf.tidy(() => {
+    const loss = withMathRandom(this.rng_.next, () => tf.tidy(() => {
       const ix = tf.tensor1d(idx, 'int32');
       const xb = tf.gather(X, ix);
       const yb = tf.gather(Y, ix);
       const { value, grads } = tf.variableGrads(() => this.computeLoss(yb, model.apply(xb, { training: true }) as tf.Tensor), vars.map((v) => v.variable));
+      // Variables unused in this forward (e.g. a quantizer's learned clip during statistics collection) get zeros,
+      // so the optimizer always sees every variable in the same order.
+      for (const v of vars) if (grads[v.name] === undefined) grads[v.name] = tf.zerosLike(v.variable);
       if (this.callbacks_.some(([, c]) => c.onGradComputed !== undefined)) {
         const gctx: GradContext = { ...ctx, epoch: ctx.epoch, grads, variables: vars };
         for (const [, cb] of this.callbacks_) cb.onGradComputed?.(gctx);
       }
       opt.applyGradients(vars.map((v) => {
-        const g = grads[v.name];
-        if (g === undefined) throw new ConfigError(`onGradComputed removed the gradient of ${v.name}; replace it with zeros instead`);
+        const g = grads[v.name] ?? tf.zerosLike(v.variable);
         return { name: v.name, tensor: g };
       }));
       return value;
@@ -484,14 +488,39 @@ export class NeuralNet<P = number[][]> {
     return this;
   }
 
+  /**
+   * Structured pruning (Concrete ML `prune`): a new estimator whose hidden layers keep the `1 - fraction`
+   * neurons with the largest L2 norm, initialized from this one's weights and fine-tuned on (X, y) for
+   * `maxEpochs` epochs (override with `fitParams`). This estimator is unchanged.
+   * @throws ConfigError when the module does not support it or fraction is outside [0, 1).
+   * @example const small = await clf.prune(X, y, 0.5);
+   */
+  async prune(X: FeatureInput, y: TargetInput, fraction: number, fitParams: Readonly<Record<string, unknown>> = {}): Promise<this> {
+    const factory = this.moduleFactory();
+    if (factory.structuredPrune === undefined) throw new ConfigError('prune: this module does not support structured pruning (no structuredPrune on the module factory)');
+    const plan = factory.structuredPrune(this.model, fraction, paramsFor(this.params, 'module'));
+    const next = this.clone();
+    const moduleParams = Object.fromEntries(Object.entries(plan.moduleParams).map(([k, v]) => [`module__${k}`, v]));
+    next.setParams({ ...moduleParams, ...fitParams, warmStart: true });
+    next.setFittedMeta(this.getFittedMeta());
+    next.initialize({ inputShape: this.sampleShape_ ?? [], nOutputs: this.nOutputs_ ?? 0 });
+    plan.copyWeights(this.model, next.model);
+    await next.fit(X, y);
+    return next;
+  }
+
   /** Subclass state saved with the parameters (classes, target scaling). */
   protected fittedMeta(): Record<string, unknown> { return {}; }
   /** Restore what `fittedMeta` returned. */
   protected restoreMeta(meta: Readonly<Record<string, unknown>>): void { void meta; }
-  /** @internal used by persistence. */
-  getFittedMeta(): Record<string, unknown> { return this.fittedMeta(); }
-  /** @internal used by persistence. */
-  setFittedMeta(meta: Readonly<Record<string, unknown>>): void { this.restoreMeta(meta); }
+  /** @internal used by persistence: subclass metadata plus the training generator's position. */
+  getFittedMeta(): Record<string, unknown> { return { ...this.fittedMeta(), rngState: this.rng_.state() }; }
+  /** @internal used by persistence (call after initialize). */
+  setFittedMeta(meta: Readonly<Record<string, unknown>>): void {
+    this.restoreMeta(meta);
+    const st = meta['rngState'];
+    if (typeof st === 'object' && st !== null) this.rng_ = makeStatefulRng(0, st);
+  }
 }
 
 /** Regression-style targets: numbers or rows of numbers as a float `[n, k]` tensor. */

@@ -3,7 +3,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
-import type { CallbackEntry } from './callback.js';
+import type { Callback, CallbackEntry } from './callback.js';
 import type { OptimizerSpec } from './optimizers.js';
 import { resolveTrainSplit, type ResolvedSplit, type TrainSplit } from './split.js';
 
@@ -18,11 +18,24 @@ export interface ModuleParams {
   nOutputs: number;
 }
 
+/** How a module removes whole neurons: narrower module parameters plus a copy of the kept weights. */
+export interface StructuredPrunePlan {
+  /** Module parameters (without the `module__` prefix) of the narrower model. */
+  readonly moduleParams: Record<string, unknown>;
+  /** Copy the kept weights of `src` into `dst` (built from `moduleParams`). */
+  copyWeights(src: tf.LayersModel, dst: tf.LayersModel): void;
+}
+
 /**
- * Builds the tfjs model. It must set the input shape (so weights are created at build time), and may
- * list the `module__*` keys it accepts in `paramNames` (then unknown keys are rejected with a suggestion).
+ * Builds the tfjs model. It must set the input shape (so weights are created at build time). Optional fields:
+ * `paramNames` (the `module__*` keys it accepts; unknown keys are rejected with a suggestion),
+ * `moduleCallbacks` (default callbacks it needs, e.g. pruning), `structuredPrune` (enables `net.prune`).
  */
-export type ModuleFactory = ((params: ModuleParams) => tf.LayersModel) & { readonly paramNames?: readonly string[] };
+export type ModuleFactory = ((params: ModuleParams) => tf.LayersModel) & {
+  readonly paramNames?: readonly string[];
+  readonly moduleCallbacks?: (moduleParams: Readonly<Record<string, unknown>>) => Array<[string, Callback]>;
+  readonly structuredPrune?: (model: tf.LayersModel, fraction: number, moduleParams: Readonly<Record<string, unknown>>) => StructuredPrunePlan;
+};
 
 /** Loss: mean softmax cross-entropy on logits, mean squared error, or a function `(yTrue, yPred) => scalar`. */
 export type Criterion = 'crossEntropy' | 'mse' | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar);

@@ -146,8 +146,8 @@ function readParamsFile(dir: string): { file: ParamsFile; buf: Float32Array; his
  */
 export async function loadParams(net: NeuralNet<unknown>, dir: string): Promise<void> {
   const { file, buf, history } = readParamsFile(dir);
-  net.setFittedMeta(file.meta);
   net.initialize({ inputShape: file.sampleShape, nOutputs: file.nOutputs });
+  net.setFittedMeta(file.meta);
   const model = net.model;
   if (model.weights.length !== file.weights.length) {
     throw new ModelFileError(`${dir}: saved ${file.weights.length} weight tensors but the module has ${model.weights.length}; ` +

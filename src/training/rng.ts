@@ -16,6 +16,22 @@ export function makeRng(seed: number | string): Rng {
   return () => r();
 }
 
+/** A seeded generator whose position can be saved and restored (for saveParams/loadParams). */
+export interface StatefulRng {
+  readonly next: Rng;
+  /** An opaque JSON-serializable snapshot of the generator. */
+  state(): object;
+}
+
+/**
+ * A stateful seeded generator; pass `state` (from `.state()`) to resume exactly where it was.
+ * @example const r = makeStatefulRng(1); r.next(); const s = r.state(); makeStatefulRng(1, s).next() === r.next();
+ */
+export function makeStatefulRng(seed: number | string, state?: object): StatefulRng {
+  const r = state !== undefined ? seedrandom('', { state: state as seedrandom.State.Arc4 }) : seedrandom(String(seed), { state: true });
+  return { next: () => r(), state: () => r.state() };
+}
+
 /** An integer in [0, n) from `rng`. */
 export function randInt(rng: Rng, n: number): number {
   return Math.min(n - 1, Math.floor(rng() * n));
