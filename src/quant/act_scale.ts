@@ -60,7 +60,8 @@ export function activationScaleStep(statsInput: tf.Tensor, cfg: ActQuantConfig, 
     return { scale: learnedScale(state.value, T, pot, false), counter: state.counter };
   }
   if (state.counter < steps) {
-    const stat = percentileStat(statsInput, percentile);
+    // + 0 * value, as Brevitas: the learned value is connected to the loss with an exactly-zero gradient.
+    const stat = tf.add(percentileStat(statsInput, percentile), tf.mul(0, state.value));
     const scale = pot ? powerOfTwo(tf.div(stat, T)) : tf.div(stat, T);
     const s = tf.clone(stat); // assigned to the buffer: no gradient flows through an assignment
     const keep = Math.fround(1 - momentum);
