@@ -89,9 +89,33 @@ async function matGrads(c: MatCase): Promise<Float32Array[]> {
   return res;
 }
 
+interface PoolCase { x: [number, number, number, number]; size: number; stride: number; pad: 'same' | 'valid' }
+const POOL_CASES: PoolCase[] = [
+  { x: [2, 8, 8, 3], size: 2, stride: 2, pad: 'valid' },
+  { x: [3, 7, 9, 2], size: 2, stride: 2, pad: 'valid' }, // trailing row/col not covered: dx must be 0 there
+  { x: [2, 7, 7, 2], size: 3, stride: 2, pad: 'valid' }, // overlapping windows
+  { x: [2, 6, 5, 1], size: 2, stride: 1, pad: 'valid' },
+  { x: [2, 7, 7, 2], size: 2, stride: 2, pad: 'same' }, // padded: the original kernel
+];
+
+/** dx of sum(avgPool(x)·r) on the active backend. */
+async function poolGrad(c: PoolCase): Promise<Float32Array> {
+  const dx = tf.tidy(() => {
+    const x = tf.tensor4d(values(c.x.reduce((a, b) => a * b), 9), c.x);
+    return tf.grad((a: tf.Tensor) => {
+      const y = tf.avgPool(a as tf.Tensor4D, c.size, c.stride, c.pad);
+      return y.mul(tf.tensor(values(y.size, 10), y.shape)).sum();
+    })(x);
+  });
+  const out = await dx.data() as Float32Array;
+  dx.dispose();
+  return out;
+}
+
 describe('backend/kernels: tfjs-qat kernels match tfjs cpu kernels', function () {
   const convRef: Array<[Float32Array, Float32Array]> = [];
   const matRef: Float32Array[][] = [];
+  const poolRef: Float32Array[] = [];
 
   before(async function () {
     const off = process.env['TFJS_QAT_NO_KERNELS'];
@@ -100,6 +124,7 @@ describe('backend/kernels: tfjs-qat kernels match tfjs cpu kernels', function ()
     unregisterExtraKernels('cpu'); // references from tfjs' own cpu kernels
     for (const c of CONV_CASES) convRef.push(await convGrads(c));
     for (const c of MAT_CASES) matRef.push(await matGrads(c));
+    for (const c of POOL_CASES) poolRef.push(await poolGrad(c));
     registerExtraKernels('cpu');
   });
 
@@ -112,7 +137,7 @@ describe('backend/kernels: tfjs-qat kernels match tfjs cpu kernels', function ()
     registerExtraKernels('wasm');
     registerExtraKernels('wasm');
     expect(activeExtraKernels('wasm').sort()).to.deep.equal(
-      ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', '_FusedMatMul']);
+      ['AvgPoolGrad', 'BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', '_FusedMatMul']);
     expect(activeExtraKernels('cpu')).to.deep.equal(['Conv2DBackpropFilter']);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).to.not.equal(undefined);
   });
@@ -146,6 +171,17 @@ describe('backend/kernels: tfjs-qat kernels match tfjs cpu kernels', function ()
       const got = await matGrads(c);
       const what = `a[${c.a.join(',')}] b[${c.b.join(',')}] tA=${c.tA} tB=${c.tB}`;
       for (let k = 0; k < 3; k++) expect(relErr(got[k]!, matRef[i]![k]!), `${['y', 'da', 'db'][k]} ${what}`).to.be.below(1e-5);
+    }
+    expect(tf.memory().numTensors).to.equal(before);
+  });
+
+  it('avgPool gradient on wasm equals cpu (disjoint, overlapping, uncovered rows, padded fallback)', async function () {
+    await useBackend('wasm', { quiet: true });
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < POOL_CASES.length; i++) {
+      const c = POOL_CASES[i]!;
+      const got = await poolGrad(c);
+      expect(relErr(got, poolRef[i]!), `x[${c.x.join(',')}] pool ${c.size}/${c.stride} ${c.pad}`).to.be.below(1e-6);
     }
     expect(tf.memory().numTensors).to.equal(before);
   });
@@ -184,6 +220,6 @@ describe('backend/kernels: tfjs-qat kernels match tfjs cpu kernels', function ()
     expect(activeExtraKernels('wasm')).to.deep.equal([]);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).to.equal(undefined);
     registerExtraKernels('wasm');
-    expect(activeExtraKernels('wasm')).to.have.length(4);
+    expect(activeExtraKernels('wasm')).to.have.length(5);
   });
 });

@@ -19,6 +19,14 @@ export interface CpuBackendLike extends KernelBackendLike {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
 }
 
+/** The wasm backend's allocation and heap access (BackendWasm). */
+export interface WasmBackendLike extends KernelBackendLike {
+  /** Allocate an output tensor on the wasm heap (contents uninitialized). */
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  /** A Float32Array/Int32Array view of a tensor's bytes on the heap (invalid after the next allocation). */
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
 /** Narrow the `{}` backend that tfjs passes kernels to what we use; throws when it lacks the methods. */
 export function asKernelBackend(backend: unknown): KernelBackendLike {
   const b = backend as Partial<KernelBackendLike> | null;
@@ -35,6 +43,15 @@ export function asCpuBackend(backend: unknown): CpuBackendLike {
     throw new QatError('tfjs-qat kernel: the cpu backend object has no makeTensorInfo; this tfjs version is not supported');
   }
   return b as CpuBackendLike;
+}
+
+/** Narrow to the wasm backend (adds makeOutput and typedArrayFromHeap). */
+export function asWasmBackend(backend: unknown): WasmBackendLike {
+  const b = asKernelBackend(backend) as Partial<WasmBackendLike>;
+  if (typeof b.makeOutput !== 'function' || typeof b.typedArrayFromHeap !== 'function') {
+    throw new QatError('tfjs-qat kernel: the wasm backend object has no makeOutput/typedArrayFromHeap; this tfjs version is not supported');
+  }
+  return b as WasmBackendLike;
 }
 
 /** The kernelFunc registered for (kernelName, backendName), or throws a QatError naming it. */

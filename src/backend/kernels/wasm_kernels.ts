@@ -3,6 +3,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { KernelPatch } from './kernel_patch.js';
+import { wrapAvgPoolGrad } from './wasm_avg_pool_grad.js';
 import { wrapTransposedMatMul } from './wasm_batch_mat_mul.js';
 import { wasmConv2DBackpropFilterConfig } from './wasm_conv2d_backprop_filter.js';
 import { wrapConv2DBackpropInput } from './wasm_conv2d_backprop_input.js';
@@ -33,5 +34,10 @@ export const wasmKernelPatches: readonly KernelPatch[] = [
     kernelName: 'Conv2DBackpropInput',
     description: 'stride 1: one conv with the flipped, channel-swapped filter',
     build: (original) => replaced(original, wrapConv2DBackpropInput),
+  },
+  {
+    kernelName: 'AvgPoolGrad',
+    description: 'unpadded pools: scatter loop over the wasm heap',
+    build: (original) => replaced(original, wrapAvgPoolGrad),
   },
 ];
