@@ -92,7 +92,7 @@ describeEachBackend('layers: 5-layer mixed-integer MLP parity', () => {
     const opt = tf.train.adam(0.01);
     const x = tf.tensor2d(randomFloats(n * 8, 7, 1), [n, 8]);
     const y = tf.tensor2d(randomFloats(n * 3, 8, 1), [n, 3]);
-    const step = (): void => { tf.dispose(opt.minimize(() => tf.losses.meanSquaredError(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar)); };
+    const step = (): void => { tf.dispose(opt.minimize(() => tf.losses.meanSquaredError(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar) ?? []); };
     step();
     expectNoLeaks(() => { for (let i = 0; i < 3; i++) step(); });
     tf.dispose([x, y]); opt.dispose();

@@ -11,7 +11,7 @@ import { arr, randomFloats } from '../helpers/backends.js';
 
 async function train(model: tf.LayersModel, x: tf.Tensor, steps = 3): Promise<void> {
   const opt = tf.train.adam(0.01);
-  for (let i = 0; i < steps; i++) tf.dispose(opt.minimize(() => tf.mean(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar));
+  for (let i = 0; i < steps; i++) tf.dispose(opt.minimize(() => tf.mean(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar) ?? []);
   opt.dispose();
 }
 
