@@ -16,3 +16,4 @@ export type { QuantMeta, QuantOutputProvider } from './quant_meta.js';
 export { checkMixedInteger } from './mixed_integer.js';
 export { saveModel, loadModel, readModelArtifacts, writeFileAtomic } from './model_io.js';
 export { LAYER_CLASSES } from './register.js';
+export type { WeightPresetName, ActPresetName, BiasPresetName } from '../quant/presets.js';
