@@ -1,0 +1,180 @@
+/**
+ * Integer kernels of the circuit simulator (and of the exporter's calibration): plain loops over Int32Array
+ * batches, no tfjs. Every value is an exact integer; `parseCircuit` guarantees that no intermediate value can
+ * leave the int32 range, so `+=` on Int32Array is exact.
+ */
+import { roundHalfEven } from '../quant/rounding.js';
+import type { InputQuantJson, TluRounding } from './circuit_schema.js';
+
+/** Inclusive integer range of the input quantizer. */
+export function inputIntRange(q: InputQuantJson): { minInt: number; maxInt: number } {
+  const b = q.bitWidth;
+  if (q.signed) return { minInt: q.narrowRange ? -(2 ** (b - 1)) + 1 : -(2 ** (b - 1)), maxInt: 2 ** (b - 1) - 1 };
+  return { minInt: 0, maxInt: q.narrowRange ? 2 ** b - 2 : 2 ** b - 1 };
+}
+
+/**
+ * The input quantizer, in the clear and in float32 steps (Brevitas' order):
+ * q = clamp(roundHalfEven(f32(f32(x) / scale) + zp), min, max).
+ */
+export function quantizeInput(x: ArrayLike<number>, q: InputQuantJson, out: Int32Array = new Int32Array(x.length)): Int32Array {
+  const { minInt, maxInt } = inputIntRange(q);
+  const s = Math.fround(q.scale);
+  const zp = q.zeroPoint;
+  const f32 = Math.fround;
+  for (let i = 0; i < x.length; i++) {
+    let y = f32(f32(x[i] ?? 0) / s);
+    if (zp !== 0) y = f32(y + zp);
+    const r = roundHalfEven(y);
+    out[i] = r < minInt ? minInt : r > maxInt ? maxInt : r;
+  }
+  return out;
+}
+
+/** acc[s, o] = bias[o] + sum_k x[s, k] * w[k, o]; zero inputs are skipped. */
+export function gemmInt(x: Int32Array, n: number, inF: number, w: Int32Array, outF: number, bias: Int32Array | null): Int32Array {
+  const out = new Int32Array(n * outF);
+  for (let s = 0; s < n; s++) {
+    const ob = s * outF;
+    if (bias !== null) out.set(bias, ob);
+    const xb = s * inF;
+    for (let k = 0; k < inF; k++) {
+      const xv = x[xb + k] as number;
+      if (xv === 0) continue;
+      const wb = k * outF;
+      for (let o = 0; o < outF; o++) out[ob + o] = (out[ob + o] as number) + xv * (w[wb + o] as number);
+    }
+  }
+  return out;
+}
+
+/** NHWC integer convolution with zero padding [top, bottom, left, right]. */
+export function conv2dInt(
+  x: Int32Array, n: number, inShape: readonly [number, number, number], w: Int32Array, kernel: readonly [number, number, number, number],
+  strides: readonly [number, number], padding: readonly [number, number, number, number], bias: Int32Array | null,
+): { values: Int32Array; shape: [number, number, number] } {
+  const [h, wd, cin] = inShape;
+  const [kh, kw, , cout] = kernel;
+  const [sh, sw] = strides;
+  const oh = Math.floor((h + padding[0] + padding[1] - kh) / sh) + 1;
+  const ow = Math.floor((wd + padding[2] + padding[3] - kw) / sw) + 1;
+  const out = new Int32Array(n * oh * ow * cout);
+  for (let s = 0; s < n; s++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const ob = ((s * oh + oy) * ow + ox) * cout;
+        if (bias !== null) out.set(bias, ob);
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - padding[0] + ky;
+          if (iy < 0 || iy >= h) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - padding[2] + kx;
+            if (ix < 0 || ix >= wd) continue;
+            const xb = ((s * h + iy) * wd + ix) * cin;
+            const wb = (ky * kw + kx) * cin * cout;
+            for (let ci = 0; ci < cin; ci++) {
+              const xv = x[xb + ci] as number;
+              if (xv === 0) continue;
+              const wr = wb + ci * cout;
+              for (let co = 0; co < cout; co++) out[ob + co] = (out[ob + co] as number) + xv * (w[wr + co] as number);
+            }
+          }
+        }
+      }
+    }
+  }
+  return { values: out, shape: [oh, ow, cout] };
+}
+
+/** NHWC integer sum pooling (valid padding). */
+export function sumPoolInt(
+  x: Int32Array, n: number, inShape: readonly [number, number, number], poolSize: readonly [number, number], strides: readonly [number, number],
+): { values: Int32Array; shape: [number, number, number] } {
+  const [h, wd, c] = inShape;
+  const [ph, pw] = poolSize;
+  const oh = Math.floor((h - ph) / strides[0]) + 1;
+  const ow = Math.floor((wd - pw) / strides[1]) + 1;
+  const out = new Int32Array(n * oh * ow * c);
+  for (let s = 0; s < n; s++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const ob = ((s * oh + oy) * ow + ox) * c;
+        for (let ky = 0; ky < ph; ky++) {
+          for (let kx = 0; kx < pw; kx++) {
+            const xb = ((s * h + oy * strides[0] + ky) * wd + ox * strides[1] + kx) * c;
+            for (let ci = 0; ci < c; ci++) out[ob + ci] = (out[ob + ci] as number) + (x[xb + ci] as number);
+          }
+        }
+      }
+    }
+  }
+  return { values: out, shape: [oh, ow, c] };
+}
+
+/** Element-wise sum. */
+export function addInt(a: Int32Array, b: Int32Array): Int32Array {
+  const out = new Int32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = (a[i] as number) + (b[i] as number);
+  return out;
+}
+
+/**
+ * Round x / 2^shift to an integer: ties to even ('halfEven', exact rescale by a power of two) or up
+ * ('halfUp', Concrete's round_bit_pattern).
+ */
+export function roundShift(x: number, shift: number, rounding: TluRounding): number {
+  if (shift === 0) return x;
+  const d = 2 ** shift;
+  const half = d / 2;
+  const fl = Math.floor(x / d);
+  const rem = x - fl * d;
+  if (rem > half) return fl + 1;
+  if (rem < half) return fl;
+  return rounding === 'halfUp' ? fl + 1 : (fl % 2 === 0 ? fl : fl + 1);
+}
+
+/** Parameters of a table lookup. */
+export interface TluParams {
+  readonly shift: number;
+  readonly rounding: TluRounding;
+  readonly inMin: number;
+  readonly inMax: number;
+  readonly tables: Int32Array;
+  readonly nTables: number;
+}
+
+/**
+ * Table lookup over a batch: element e of a sample uses table e % nTables. Inputs outside [inMin, inMax] (after
+ * rounding) are clamped to it; the number of clamped values is returned.
+ */
+export function tluInt(x: Int32Array, sampleSize: number, t: TluParams): { values: Int32Array; clamped: number } {
+  const out = new Int32Array(x.length);
+  const len = t.inMax - t.inMin + 1;
+  const { inMin, inMax, tables, nTables, shift, rounding } = t;
+  let clamped = 0;
+  let c = 0;
+  let e = 0;
+  for (let i = 0; i < x.length; i++) {
+    let r = shift === 0 ? (x[i] as number) : roundShift(x[i] as number, shift, rounding);
+    if (r < inMin) { r = inMin; clamped++; } else if (r > inMax) { r = inMax; clamped++; }
+    out[i] = tables[c * len + r - inMin] as number;
+    c++;
+    if (c === nTables) c = 0;
+    e++;
+    if (e === sampleSize) { e = 0; c = 0; }
+  }
+  return { values: out, clamped };
+}
+
+/** Min and max of an integer array (0, 0 when empty). */
+export function minMax(x: Int32Array): { min: number; max: number } {
+  if (x.length === 0) return { min: 0, max: 0 };
+  let lo = x[0] as number;
+  let hi = lo;
+  for (let i = 1; i < x.length; i++) {
+    const v = x[i] as number;
+    if (v < lo) lo = v;
+    else if (v > hi) hi = v;
+  }
+  return { min: lo, max: hi };
+}
