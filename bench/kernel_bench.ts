@@ -1,6 +1,6 @@
 /**
  * Per-kernel micro-benchmark: tfjs' own kernels vs tfjs-qat's (registerExtraKernels), same process, interleaved.
- * Run: npx tsx bench/kernel_bench.ts [--reps 7] [--skip-cpu-builtin]
+ * Run: npx tsx bench/kernel_bench.ts [--reps 7] [--only GreaterEqual,Select]
  * Prints one line per (backend, kernel case): median ms before, after, speedup, and the max relative difference.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -27,6 +27,8 @@ const CASES: readonly KernelCase[] = [
     attrs: { filterSize: [2, 2], strides: [2, 2], pad: 'valid' } },
   { name: 'AvgPoolGrad 128x14x14x16 pool 2', kernel: 'AvgPoolGrad', inputs: { dy: [128, 7, 7, 16], input: [128, 14, 14, 16] },
     attrs: { filterSize: [2, 2], strides: [2, 2], pad: 'valid' } },
+  { name: 'Equal 784x256 vs [1,1] (max grad)', kernel: 'Equal', inputs: { a: [784, 256], b: [1, 1] }, attrs: {} },
+  { name: 'LessEqual [1,1,1,1] vs 128x28x28x8', kernel: 'LessEqual', inputs: { a: [1, 1, 1, 1], b: [128, 28, 28, 8] }, attrs: {} },
   { name: 'dA = dy·Bᵀ 128x256 · (784x256)ᵀ', kernel: 'BatchMatMul', inputs: { a: [1, 128, 256], b: [1, 784, 256] },
     attrs: { transposeA: false, transposeB: true } },
   { name: 'dB = Aᵀ·dy (128x784)ᵀ · 128x256', kernel: 'BatchMatMul', inputs: { a: [1, 128, 784], b: [1, 128, 256] },
@@ -47,7 +49,7 @@ function timeKernel(c: KernelCase, inputs: Record<string, tf.Tensor>, reps: numb
   for (let r = 0; r < reps + 1; r++) {
     const t0 = performance.now();
     const y = tf.engine().runKernel(c.kernel, inputs, c.attrs) as tf.Tensor;
-    out = y.dataSync() as Float32Array;
+    out = Float32Array.from(y.dataSync());
     const dt = performance.now() - t0;
     y.dispose();
     if (r > 0) times.push(dt);
@@ -68,13 +70,19 @@ function relDiff(a: Float32Array, b: Float32Array): number {
 const args = process.argv.slice(2);
 const repsArg = args.indexOf('--reps');
 const reps = repsArg >= 0 ? Number(args[repsArg + 1]) : 7;
+const onlyArg = args.indexOf('--only');
+const only = onlyArg >= 0 ? (args[onlyArg + 1] ?? '').split(',') : [];
 for (const backend of ['wasm', 'cpu'] as const) {
   await useBackend(backend, { quiet: true });
-  for (const c of CASES) {
+  for (const c of CASES.filter((k) => only.length === 0 || only.some((o) => k.kernel.includes(o) || k.name.includes(o)))) {
     if (backend === 'cpu' && c.kernel !== 'Conv2DBackpropFilter') continue;
     const inputs: Record<string, tf.Tensor> = {};
     let seed = 1;
-    for (const [k, shape] of Object.entries(c.inputs)) inputs[k] = tf.randomNormal(shape, 0, 1, 'float32', seed++);
+    for (const [k, shape] of Object.entries(c.inputs)) {
+      const t = tf.randomNormal(shape, 0, 1, 'float32', seed++);
+      inputs[k] = k === 'condition' ? tf.tidy(() => tf.greater(t, 0)) : t;
+      if (k === 'condition') t.dispose();
+    }
     unregisterExtraKernels(backend);
     let before: { ms: number; out: Float32Array } | undefined;
     const hasBuiltin = tf.getKernel(c.kernel, backend) !== undefined;

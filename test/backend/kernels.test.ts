@@ -137,7 +137,8 @@ describe('backend/kernels: tfjs-qat kernels match tfjs cpu kernels', function ()
     registerExtraKernels('wasm');
     registerExtraKernels('wasm');
     expect(activeExtraKernels('wasm').sort()).to.deep.equal(
-      ['AvgPoolGrad', 'BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', '_FusedMatMul']);
+      ['AvgPoolGrad', 'BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Equal', 'Greater', 'GreaterEqual',
+        'Less', 'LessEqual', 'LogicalAnd', 'LogicalOr', 'NotEqual', '_FusedMatMul']);
     expect(activeExtraKernels('cpu')).to.deep.equal(['Conv2DBackpropFilter']);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).to.not.equal(undefined);
   });
@@ -186,6 +187,47 @@ describe('backend/kernels: tfjs-qat kernels match tfjs cpu kernels', function ()
     expect(tf.memory().numTensors).to.equal(before);
   });
 
+  it('comparisons with a size-1 operand on wasm: same values and broadcast shape as cpu; tf.max gradient', async function () {
+    const pairs: Array<[number[], number[]]> = [[[3, 4], [1, 1]], [[1, 1], [3, 4]], [[5], [1, 1]], [[1, 1, 1], [2, 3]],
+      [[], [3]], [[2, 3], [2, 3]], [[2, 1], [1, 3]]];
+    const ops = [tf.equal, tf.notEqual, tf.greater, tf.greaterEqual, tf.less, tf.lessEqual];
+    const compute = (): Array<{ shape: number[]; v: number[] }> => {
+      const res: Array<{ shape: number[]; v: number[] }> = [];
+      for (const [sa, sb] of pairs) {
+        // Values on a coarse grid so that ties (equal) happen.
+        const a = tf.tensor(Array.from(values(Math.max(1, sa.reduce((p, q) => p * q, 1)), 11), (v) => Math.round(v * 4)), sa);
+        const b = tf.tensor(Array.from(values(Math.max(1, sb.reduce((p, q) => p * q, 1)), 12), (v) => Math.round(v * 4)), sb);
+        for (const op of ops) {
+          const y = op(a, b);
+          res.push({ shape: y.shape, v: Array.from(y.dataSync()) });
+          y.dispose();
+        }
+        const ba = tf.greater(a, 0);
+        const bb = tf.greater(b, 0);
+        for (const op of [tf.logicalAnd, tf.logicalOr]) {
+          const y = op(ba, bb);
+          res.push({ shape: y.shape, v: Array.from(y.dataSync()) });
+          y.dispose();
+        }
+        tf.dispose([a, b, ba, bb]);
+      }
+      const w = tf.tensor2d([[1, 5], [5, 2]]);
+      const g = tf.grad((x: tf.Tensor) => tf.max(x))(w); // ties: tfjs' max gradient goes to every maximum
+      res.push({ shape: g.shape, v: Array.from(g.dataSync()) });
+      tf.dispose([w, g]);
+      return res;
+    };
+    await useBackend('cpu', { quiet: true });
+    const ref = compute();
+    await useBackend('wasm', { quiet: true });
+    const before = tf.memory().numTensors;
+    const got = compute();
+    expect(tf.memory().numTensors).to.equal(before);
+    expect(got).to.deep.equal(ref);
+    expect(got[got.length - 1]!.v).to.deep.equal([0, 1, 1, 0]);
+    expect(got[2 * 8]!.shape).to.deep.equal([1, 5]); // [5] vs [1,1]
+  });
+
   it('a dense layer (fused matmul) trains on wasm to the same loss as on cpu', async function () {
     const run = async (): Promise<number[]> => {
       const model = tf.sequential({ layers: [
@@ -220,6 +262,6 @@ describe('backend/kernels: tfjs-qat kernels match tfjs cpu kernels', function ()
     expect(activeExtraKernels('wasm')).to.deep.equal([]);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).to.equal(undefined);
     registerExtraKernels('wasm');
-    expect(activeExtraKernels('wasm')).to.have.length(5);
+    expect(activeExtraKernels('wasm')).to.have.length(13);
   });
 });

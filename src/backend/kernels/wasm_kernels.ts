@@ -4,6 +4,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { KernelPatch } from './kernel_patch.js';
 import { wrapAvgPoolGrad } from './wasm_avg_pool_grad.js';
+import { BINARY_BOOL_KERNELS, wrapBinaryBool } from './wasm_elementwise.js';
 import { wrapTransposedMatMul } from './wasm_batch_mat_mul.js';
 import { wasmConv2DBackpropFilterConfig } from './wasm_conv2d_backprop_filter.js';
 import { wrapConv2DBackpropInput } from './wasm_conv2d_backprop_input.js';
@@ -40,4 +41,9 @@ export const wasmKernelPatches: readonly KernelPatch[] = [
     description: 'unpadded pools: scatter loop over the wasm heap',
     build: (original) => replaced(original, wrapAvgPoolGrad),
   },
+  ...BINARY_BOOL_KERNELS.map((name): KernelPatch => ({
+    kernelName: name,
+    description: 'size-1 operand of rank > 0: passed as a rank-0 scalar (fast path instead of generic broadcast)',
+    build: (original) => replaced(original, wrapBinaryBool),
+  })),
 ];
