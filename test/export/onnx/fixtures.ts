@@ -61,7 +61,7 @@ export function makeMlp(features: number, classes: number, v: MlpVariant = {}): 
   const signedAct: ActPresetName = v.actQuant === 'pot' ? 'Int8ActPerTensorPoT' : 'Int8ActPerTensorFloat';
   const wq: WeightPresetName = v.weightQuant ?? (v.actQuant === 'pot' ? 'Int8WeightPerTensorPoT' : 'Int8WeightPerTensorFloat');
   const bq: BiasPresetName = v.biasQuant ?? 'none';
-  const init = (seed: number): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed });
+  const init = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> => tf.initializers.glorotUniform({ seed });
   const m = tf.sequential();
   m.add(quantIdentity({ inputShape: [features], bitWidth: v.inBits ?? 8, actQuant: signedAct, name: 'q_in' }));
   m.add(quantLinear({ units: 16, weightBitWidth: 4, weightQuant: wq, biasQuant: bq, kernelInitializer: init(1), biasInitializer: 'zeros', name: 'fc1' }));
@@ -87,7 +87,7 @@ export interface CnnVariant {
 export function makeCnn(hw: number, cin: number, classes: number, v: CnnVariant = {}): tf.Sequential {
   const wq = v.weightQuant ?? 'Int8WeightPerTensorFloat';
   const bq = v.biasQuant ?? 'none';
-  const init = (seed: number): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed });
+  const init = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> => tf.initializers.glorotUniform({ seed });
   const m = tf.sequential();
   m.add(quantIdentity({ inputShape: [hw, hw, cin], bitWidth: 8, name: 'q_in' }));
   m.add(quantConv2D({ filters: 4, kernelSize: 3, padding: v.pad1 ?? 'same', strides: v.stride1 ?? 1, weightBitWidth: 4, weightQuant: wq, biasQuant: bq, kernelInitializer: init(3), name: 'conv1' }));
