@@ -26,7 +26,7 @@ export interface ExportCircuitOptions {
   verify?: boolean;
   /** Largest number of calibration samples used (an even stride over the data when more are given). @default 10000 */
   maxCalibrationSamples?: number;
-  /** Largest total entries of a TLU node's tables when widening them to their full bit-width domain. @default 4194304 */
+  /** Largest total entries of a TLU node's tables when widening them to their full bit-width domain. @default 2097152 */
   tableBudget?: number;
   /** Provenance stored in the circuit's `meta`. @default {} */
   meta?: Record<string, unknown>;
@@ -56,7 +56,7 @@ export function resolveExportOptions(o: ExportCircuitOptions = {}): ResolvedExpo
   if (o.task !== undefined && o.task !== 'classification' && o.task !== 'regression') throw new ConfigError(`task must be 'classification' or 'regression', got ${JSON.stringify(o.task)}`);
   const maxCal = o.maxCalibrationSamples ?? 10000;
   if (!Number.isInteger(maxCal) || maxCal < 1) throw new ConfigError(`maxCalibrationSamples must be a positive integer, got ${String(maxCal)}`);
-  const tableBudget = o.tableBudget ?? 1 << 22;
+  const tableBudget = o.tableBudget ?? 1 << 21;
   if (!Number.isInteger(tableBudget) || tableBudget < 1) throw new ConfigError(`tableBudget must be a positive integer, got ${String(tableBudget)}`);
   return { maxBitWidth, roundingThresholdBits: rb, task: o.task ?? null, verify: o.verify ?? true, maxCalibrationSamples: maxCal, tableBudget, meta: o.meta ?? {} };
 }
@@ -182,7 +182,7 @@ export function exportCircuit(model: tf.LayersModel, calibrationX: CalibrationIn
     let without: number | null = null;
     if (o.verify) {
       try {
-        without = agreement(model, build(model, calib, { ...o, roundingThresholdBits: null }).circuit, calib).predictionAgreement;
+        without = agreement(model, build(model, calib, { ...o, roundingThresholdBits: null, maxBitWidth: 30 }).circuit, calib).predictionAgreement;
       } catch {
         without = null;
       }

@@ -20,7 +20,7 @@ export interface MlpSpec {
 /** QuantIdentity -> [QuantLinear -> act -> QuantIdentity]* -> QuantLinear. */
 export function buildMlp(s: MlpSpec, seed = 1): tf.Sequential {
   const rng = seedrandom(String(seed));
-  const init = (): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed: Math.floor(rng() * 1e6) });
+  const init = () => tf.initializers.glorotUniform({ seed: Math.floor(rng() * 1e6) });
   const pot = s.pot ?? false;
   const act: ActPresetName = pot ? 'Int8ActPerTensorPoT' : 'Int8ActPerTensorFloat';
   const wq: WeightPresetName = s.weightQuant ?? (pot ? 'Int8WeightPerTensorPoT' : 'Int8WeightPerTensorFloat');
@@ -37,7 +37,7 @@ export function buildMlp(s: MlpSpec, seed = 1): tf.Sequential {
 /** QuantIdentity -> QuantConv2D -> ReLU -> QuantIdentity -> QuantAvgPool2D -> QuantConv2D -> QuantReLU -> Flatten -> QuantLinear. */
 export function buildCnn(inputShape: [number, number, number], nOutputs: number, seed = 1, bits = 4): tf.Sequential {
   const rng = seedrandom(String(seed));
-  const init = (): tf.initializers.Initializer => tf.initializers.glorotUniform({ seed: Math.floor(rng() * 1e6) });
+  const init = () => tf.initializers.glorotUniform({ seed: Math.floor(rng() * 1e6) });
   const m = tf.sequential();
   m.add(quantIdentity({ inputShape, bitWidth: bits, collectStatsSteps: 5 }));
   m.add(quantConv2D({ filters: 4, kernelSize: 3, weightBitWidth: bits, kernelInitializer: init(), padding: 1 }));

@@ -113,7 +113,7 @@ export function nhwcToNchw(data: Float32Array, [n, h, w, c]: number[]): Float32A
 
 /** Run a model in onnxruntime; returns the first output's data. */
 export async function runOrt(bytes: Uint8Array, inputs: Record<string, { data: Float32Array; dims: number[] }>, opts: ort.InferenceSession.SessionOptions = {}): Promise<Record<string, Float32Array>> {
-  const session = await ort.InferenceSession.create(bytes, opts);
+  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3, ...opts });
   const feeds: Record<string, ort.Tensor> = {};
   for (const [k, v] of Object.entries(inputs)) feeds[k] = new ort.Tensor('float32', v.data, v.dims);
   const res = await session.run(feeds);

@@ -1,7 +1,7 @@
 // Test helpers: an independent JS evaluator of the QONNX `Quant` op, reading of decoded ONNX graphs, and a
 // lowering of QONNX `Quant` / `Trunc` nodes to standard ONNX (Div, Round|Floor, Clip, Mul) so onnxruntime can run
 // a QONNX export end to end.
-import { onnx, encodeModel } from '../../../src/export/onnx/proto.js';
+import { onnx } from '../../../src/export/onnx/proto.js';
 
 /** Decoded attribute (plain object, defaults filled). */
 export interface GAttr { name: string; type: number; i: number; f: number; s: Uint8Array; ints: number[] }
@@ -112,24 +112,28 @@ export function quantParams(m: Model, node: GNode): QuantParams {
 }
 
 /** Replace every Quant / Trunc node by standard ops; returns runnable model bytes. */
-export function lowerQonnx(m: Model, domain: string): Uint8Array {
-  const g = m.graph;
+export function lowerQonnx(bytes: Uint8Array, domain: string): Uint8Array {
+  const m = decodePlain(bytes);
+  const raw = onnx.ModelProto.decode(bytes);
+  const rg = raw.graph;
+  if (rg === null || rg === undefined) throw new Error('no graph');
   const inits = initializers(m);
-  const extra: Tensor[] = [];
   let k = 0;
   const fconst = (v: number): string => {
     const name = `lower_c${k++}`;
-    extra.push({ name, dataType: 1, dims: [], floatData: [v], rawData: new Uint8Array(0), int32Data: [], int64Data: [] });
+    rg.initializer.push(onnx.TensorProto.create({ name, dataType: 1, dims: [], floatData: [v] }));
     return name;
   };
-  const nodes: GNode[] = [];
+  const nodes: InstanceType<typeof onnx.NodeProto>[] = [];
   const mk = (op: string, input: string[], output: string): void => {
-    nodes.push({ opType: op, domain: '', input, output: [output], name: `lower_n${k++}`, attribute: [] });
+    nodes.push(onnx.NodeProto.create({ opType: op, input, output: [output], name: `lower_n${k++}` }));
   };
-  for (const n of g.node) {
+  m.graph.node.forEach((n, idx) => {
     if (n.domain !== domain) {
-      nodes.push(n);
-      continue;
+      const orig = rg.node[idx];
+      if (orig === undefined) throw new Error('node mismatch');
+      nodes.push(orig as InstanceType<typeof onnx.NodeProto>);
+      return;
     }
     const out = n.output[0] ?? '';
     const t = `${out}__l${k++}`;
@@ -155,7 +159,8 @@ export function lowerQonnx(m: Model, domain: string): Uint8Array {
     } else {
       throw new Error(`unknown custom op ${n.opType}`);
     }
-  }
-  const model: GModel = { ...m, opsetImport: m.opsetImport.filter((o) => o.domain === ''), graph: { ...g, node: nodes, initializer: [...g.initializer, ...extra] } };
-  return encodeModel(model as unknown as Parameters<typeof encodeModel>[0]);
+  });
+  rg.node = nodes;
+  raw.opsetImport = raw.opsetImport.filter((o) => (o.domain ?? '') === '');
+  return onnx.ModelProto.encode(raw).finish();
 }
