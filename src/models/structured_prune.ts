@@ -26,7 +26,7 @@ export function keptNeurons(kernel: tf.Tensor, mask: tf.Tensor | null, keep: num
 
 function take2d(t: tf.Tensor, rows: number[] | null, cols: number[] | null): tf.Tensor {
   return tf.tidy(() => {
-    let x = t;
+    let x = tf.clone(t);
     if (rows !== null) x = tf.gather(x, rows, 0);
     if (cols !== null) x = tf.gather(x, cols, x.rank - 1);
     return x;

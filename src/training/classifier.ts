@@ -37,7 +37,7 @@ export class NeuralNetClassifier extends NeuralNet<Label[]> {
 
   protected override encodeTargets(y: TargetInput, nSamples: number, fitting: boolean): EncodedTargets {
     const list = toTargetList(y, nSamples);
-    if (fitting) {
+    if (fitting || this.classes_ === undefined) {
       const given = this.params['classes'];
       if (given !== undefined) {
         if (!Array.isArray(given) || given.length < 2) throw new ConfigError(`classes must list at least two labels; got ${JSON.stringify(given)}`);
