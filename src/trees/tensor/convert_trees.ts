@@ -14,7 +14,7 @@ import { treeTraversalStrategy } from './tree_traversal.js';
 export interface ConvertTreesOptions {
   /** Tensor strategy; `'auto'` picks by depth (GEMM ≤ 3, perfect traversal ≤ 10, else traversal). @default 'auto' */
   strategy?: TreeStrategy | 'auto';
-  /** Rows evaluated per chunk (bounds memory of the [trees, rows, leaves] intermediates). @default 16384 */
+  /** Rows evaluated per chunk (bounds memory of the [trees, rows, leaves] intermediates). @default 65536 */
   batchSize?: number;
   /** Classes of an ml-cart/ml-random-forest classifier, if the largest never reaches a leaf. @default inferred */
   nClasses?: number;
@@ -31,7 +31,7 @@ function resolveConvertTreesOptions(e: TreeEnsemble, o: ConvertTreesOptions): Re
   const s = o.strategy ?? 'auto';
   const allowed = ['auto', 'gemm', 'treeTraversal', 'perfectTreeTraversal'];
   if (!allowed.includes(s)) throw new ConfigError(`strategy must be one of ${allowed.join(', ')}, received ${JSON.stringify(s)}.`);
-  const batchSize = o.batchSize ?? 16384;
+  const batchSize = o.batchSize ?? 65536;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`batchSize must be a positive integer, received ${batchSize}.`);
   if (s === 'perfectTreeTraversal' && e.maxDepth > 20) {
     throw new ConfigError(`strategy 'perfectTreeTraversal' needs 2^depth leaves per tree; depth ${e.maxDepth} is too deep. Use 'treeTraversal'.`);
@@ -164,7 +164,7 @@ export class TreeTensorModel {
       let idx: tf.Tensor;
       if (e.postTransform === 'sigmoid') {
         idx = tf.cast(tf.greater(tf.sigmoid(tf.reshape(margin, [-1])), 0.5), 'int32');
-      } else if (e.tieBreak === 'firstTreeToReach') {
+      } else if (e.tieBreak === 'firstTreeToReach' && hasTie(margin)) {
         idx = firstToReach(per);
       } else {
         idx = tf.argMax(margin, 1);
@@ -179,6 +179,12 @@ export class TreeTensorModel {
     this.base.dispose();
     this.labels.dispose();
   }
+}
+
+/** True if some row has two classes with the top score (one small sync; skips the tie-break work otherwise). */
+function hasTie(margin: tf.Tensor2D): boolean {
+  const top = tf.cast(tf.equal(margin, tf.max(margin, 1, true)), 'int32');
+  return (tf.max(tf.sum(top, 1)).dataSync()[0] as number) > 1;
 }
 
 /**

@@ -4,7 +4,8 @@
  * 2. `leaf = (c · W2 == B2)`: W2 is +1 if the leaf lies in the node's left subtree, -1 if right, 0 otherwise;
  *    B2 counts the left turns on the leaf's path;
  * 3. `out = leaf · W3`: W3 holds the leaf values.
- * All trees are padded to the same number of internal nodes and leaves and evaluated as one batched product.
+ * All trees are padded to the same number of internal nodes and leaves; W2 and W3 are block diagonal over trees,
+ * so the whole ensemble is three 2-D products (faster on wasm than batched 3-D products).
  */
 import * as tf from '@tensorflow/tfjs';
 import { isLeaf, type TreeEnsemble, type TreeParameters } from '../tree_ir.js';
@@ -76,33 +77,32 @@ export function gemmStrategy(e: TreeEnsemble): TreeStrategyImpl {
   const F = e.nFeatures;
   const w1 = new Float32Array(F * T * I);
   const b1 = new Float32Array(T * I);
-  const w2 = new Float32Array(T * I * L);
+  const w2 = new Float32Array(T * I * T * L); // block diagonal [T*I, T*L]
   const b2 = new Float32Array(T * L).fill(-1); // padded leaves never match
-  const w3 = new Float32Array(T * L * O);
+  const w3 = new Float32Array(T * L * T * O); // block diagonal [T*L, T*O]
   mats.forEach((m, t) => {
     m.internal.forEach((_, k) => {
       w1[(m.features[k] as number) * T * I + t * I + k] = 1;
       b1[t * I + k] = exactF32Threshold(m.thresholds[k] as number, e.splitRule, e.compareDtype);
-      (m.w2[k] as number[]).forEach((v, l) => { w2[(t * I + k) * L + l] = v; });
+      (m.w2[k] as number[]).forEach((v, l) => { w2[(t * I + k) * T * L + t * L + l] = v; });
     });
     m.leaves.forEach((_, l) => {
       b2[t * L + l] = m.b2[l] as number;
-      (m.w3[l] as number[]).forEach((v, o) => { w3[(t * L + l) * O + o] = v; });
+      (m.w3[l] as number[]).forEach((v, o) => { w3[(t * L + l) * T * O + t * O + o] = v; });
     });
   });
   const W1 = tf.keep(tf.tensor2d(w1, [F, T * I]));
   const B1 = tf.keep(tf.tensor1d(b1));
-  const W2 = tf.keep(tf.tensor3d(w2, [T, I, L]));
-  const B2 = tf.keep(tf.tensor3d(b2, [T, 1, L]));
-  const W3 = tf.keep(tf.tensor3d(w3, [T, L, O]));
+  const W2 = tf.keep(tf.tensor2d(w2, [T * I, T * L]));
+  const B2 = tf.keep(tf.tensor1d(b2));
+  const W3 = tf.keep(tf.tensor2d(w3, [T * L, T * O]));
   return {
     strategy: 'gemm',
     perTree(x: tf.Tensor2D): tf.Tensor3D {
       const n = x.shape[0];
       const c = tf.cast(compare(tf.matMul(x, W1), B1, e.splitRule), 'float32');
-      const ct = tf.transpose(tf.reshape(c, [n, T, I]), [1, 0, 2]) as tf.Tensor3D;
-      const leaf = tf.cast(tf.equal(tf.matMul(ct, W2), B2), 'float32') as tf.Tensor3D;
-      return tf.matMul(leaf, W3);
+      const leaf = tf.cast(tf.equal(tf.matMul(c, W2), B2), 'float32');
+      return tf.transpose(tf.reshape(tf.matMul(leaf, W3), [n, T, O]), [1, 0, 2]) as unknown as tf.Tensor3D;
     },
     dispose(): void {
       for (const t of [W1, B1, W2, B2, W3]) t.dispose();
