@@ -28,8 +28,9 @@ export interface ExportOnnxOptions {
   /** Domain of QONNX `Quant`/`Trunc` nodes. @default 'onnx.brevitas' (Brevitas 0.10, pinned by Concrete ML) */
   qonnxDomain?: QonnxDomain;
   /**
-   * QONNX form of QuantAvgPool2D: 'quant' = AveragePool -> Quant (accumulator grid) -> Quant (output grid), only
-   * `Quant` custom ops (Concrete ML reads it); 'trunc' = AveragePool -> Brevitas `Trunc` -> Mul -> Clip. @default 'quant'
+   * QONNX form of QuantAvgPool2D: 'quant' = AveragePool -> Div(s/k) -> Quant(scale 1, sum bits) -> Quant(scale ts,
+   * out bits) -> Mul(s/k), only `Quant` custom ops (Concrete ML reads it); 'trunc' = AveragePool -> Brevitas `Trunc`
+   * -> Mul(ts) -> Clip. Both are exact in float32. @default 'quant'
    */
   qonnxAvgPool?: QonnxAvgPoolMode;
   /** Graph input name. @default 'input' */

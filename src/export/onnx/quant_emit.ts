@@ -152,8 +152,13 @@ export function qonnxEmitter(domain: QonnxDomain, avgPool: QonnxAvgPoolMode): Qu
     truncAvg(g, pooled, t, base) {
       const rounding = t.mode === 'round' ? 'ROUND' : 'FLOOR';
       if (avgPool === 'quant') {
-        const acc = quant(g, pooled, g.floatScalar('s_avg', t.sAvg), sumBitWidth(t), t.signed, false, `${base}_acc_quant`);
-        return quant(g, acc, g.floatScalar('scale', t.outScale), t.outBitWidth, t.signed, false, `${base}_quant`, rounding);
+        // Integer sum on a unit grid, then the truncation on a grid of ts (a power of two), then the scale: every
+        // step is exact in float32 (Quant(acc·sAvg, sAvg·ts) would not be: acc·sAvg/(sAvg·ts) can miss acc/ts).
+        const sAvg = g.floatScalar('s_avg', t.sAvg);
+        const y = g.node('Div', [pooled, sAvg], `${base}_div`);
+        const acc = quant(g, y, g.floatScalar('one', 1), sumBitWidth(t), t.signed, false, `${base}_acc_quant`);
+        const q = quant(g, acc, g.floatScalar('ts', t.ts), t.outBitWidth, t.signed, false, `${base}_quant`, rounding);
+        return g.node('Mul', [q, sAvg], `${base}_out`);
       }
       const tr = g.node('Trunc', [pooled, g.floatScalar('s_avg', t.sAvg), g.floatScalar('zero_point', 0),
         g.floatScalar('bit_width', t.accBitWidth), g.floatScalar('bit_width', t.outBitWidth)], `${base}_trunc`, { rounding_mode: rounding }, domain);

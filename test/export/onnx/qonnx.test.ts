@@ -13,10 +13,10 @@ import { decodePlain, evalQuant, quantParams, lowerQonnx, initializers, tensorVa
 
 interface Trained { model: tf.Sequential; test: tf.Tensor; ref: Float32Array; nchw: boolean }
 
-function trainedMlp(): Trained {
+function trainedMlp(pot = false): Trained {
   const d = makeData(512, [8], 3, 'q-mlp-train');
   const test = makeData(300, [8], 3, 'q-mlp-test');
-  const model = makeMlp(8, 3, { weightQuant: 'Int8WeightPerChannelFloat', biasQuant: 'Int32Bias' });
+  const model = makeMlp(8, 3, pot ? { actQuant: 'pot', inBits: 12 } : { weightQuant: 'Int8WeightPerChannelFloat', biasQuant: 'Int32Bias' });
   train(model, d.x, d.y, 20);
   const ref = tf.tidy(() => model.predict(test.x) as tf.Tensor);
   const out = { model, test: test.x, ref: ref.dataSync() as Float32Array, nchw: false };
@@ -51,8 +51,10 @@ function expectedQuants(model: tf.LayersModel, avgPool: 'quant' | 'trunc'): { wh
       }
     } else if (l instanceof QuantAvgPool2D && avgPool === 'quant') {
       const m = l.outputQuantMeta();
-      out.push({ what: `${l.name} sum`, p: { scale: [NaN], bitWidth: NaN, signed: m.signed, narrow: false } });
-      out.push({ what: `${l.name} out`, p: { scale: [m.scale as number], bitWidth: m.bitWidth, signed: m.signed, narrow: false, rounding: l.truncMode === 'round' ? 'ROUND' : 'FLOOR' } });
+      const inBits = upstreamProvider(l)?.outputGrid().bitWidth ?? NaN;
+      const { ts } = l.truncation(inBits);
+      out.push({ what: `${l.name} sum`, p: { scale: [1], bitWidth: NaN, signed: m.signed, narrow: false } });
+      out.push({ what: `${l.name} out`, p: { scale: [ts], bitWidth: m.bitWidth, signed: m.signed, narrow: false, rounding: l.truncMode === 'round' ? 'ROUND' : 'FLOOR' } });
     }
   }
   return out;
@@ -85,7 +87,7 @@ function checkStructure(t: Trained, opts: Partial<ExportOnnxOptions> = {}): GMod
   const quantIn = quants.map((q) => q.input[0]);
   expect(new Set(quantIn).size).to.equal(quantIn.length);
   // the one Quant -> Quant edge allowed: an avg pool's integer sum (accumulator grid) -> its truncated output
-  for (const i of quantIn) if (!i.endsWith('_acc_quant')) expect(quantOut.has(i), `tensor ${i} is quantized twice`).to.equal(false);
+  for (const i of quantIn) if (i !== undefined && !i.endsWith('_acc_quant')) expect(quantOut.has(i), `tensor ${i} is quantized twice`).to.equal(false);
   // every Gemm/Conv data and weight input comes straight from a Quant
   for (const n of m.graph.node.filter((x) => x.opType === 'Gemm' || x.opType === 'Conv')) {
     expect(quantOut.has(n.input[0]), `${n.name} input is quantized`).to.equal(true);
@@ -195,8 +197,11 @@ describe('export/onnx QONNX', () => {
   let mlp: Trained;
   let cnn: Trained;
   let cnnFloor: Trained;
+  let mlpPot: Trained;
   before(() => {
     mlp = trainedMlp();
+    mlpPot = trainedMlp(true);
+    all.push(mlpPot);
     cnn = trainedCnn('round');
     cnnFloor = trainedCnn('floor');
     all.push(mlp, cnn, cnnFloor);
@@ -208,7 +213,8 @@ describe('export/onnx QONNX', () => {
     }
   });
 
-  it('MLP (per-channel, Int32Bias): structure, parameters, weight integers', () => {
+  it('MLP (per-channel, Int32Bias; PoT with a 12-bit input): structure, parameters, weight integers', () => {
+    checkStructure(mlpPot);
     const m = checkStructure(mlp);
     expect(m.graph.node.filter((n) => n.opType === 'Quant')).to.have.length(2 + 2 + 2);
     expect(m.metadataProps.find((p) => p.key === 'format')?.value).to.equal('qonnx');
@@ -224,12 +230,13 @@ describe('export/onnx QONNX', () => {
 
   it('each Quant equals its QCDQ equivalent run in onnxruntime', async () => {
     let n = 0;
-    for (const t of [mlp, cnn, cnnFloor]) n += await checkEachQuant(decodePlain(exportOnnx(t.model, { format: 'qonnx' })));
+    for (const t of [mlp, mlpPot, cnn, cnnFloor]) n += await checkEachQuant(decodePlain(exportOnnx(t.model, { format: 'qonnx' })));
     expect(n).to.be.greaterThan(15);
   });
 
   it('the whole QONNX graph, Quant/Trunc lowered to standard ops, equals the tfjs model', async () => {
     await checkLoweredEqualsTfjs(mlp, exportOnnx(mlp.model, { format: 'qonnx' }), 'onnx.brevitas');
+    await checkLoweredEqualsTfjs(mlpPot, exportOnnx(mlpPot.model, { format: 'qonnx' }), 'onnx.brevitas');
     await checkLoweredEqualsTfjs(cnn, exportOnnx(cnn.model, { format: 'qonnx' }), 'onnx.brevitas');
     await checkLoweredEqualsTfjs(cnnFloor, exportOnnx(cnnFloor.model, { format: 'qonnx' }), 'onnx.brevitas');
     await checkLoweredEqualsTfjs(cnnFloor, exportOnnx(cnnFloor.model, { format: 'qonnx', qonnxAvgPool: 'trunc', qonnxDomain: 'qonnx.custom_op.general' }), 'qonnx.custom_op.general');

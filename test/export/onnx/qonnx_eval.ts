@@ -88,7 +88,7 @@ export function evalQuant(x: ArrayLike<number>, p: QuantParams, ints = false): F
   for (let i = 0; i < x.length; i++) {
     const s = f32(p.scale[p.scale.length === 1 ? 0 : Math.floor(i / inner)] ?? NaN);
     const q = Math.min(hi, Math.max(lo, round(f32(f32(f32(x[i] ?? NaN) / s) + p.zeroPoint))));
-    out[i] = ints ? q : f32((q - p.zeroPoint) * s);
+    out[i] = ints ? q + 0 : f32((q - p.zeroPoint) * s) + 0;
   }
   return out;
 }
@@ -116,12 +116,14 @@ export function lowerQonnx(bytes: Uint8Array, domain: string): Uint8Array {
   const m = decodePlain(bytes);
   const raw = onnx.ModelProto.decode(bytes);
   const rg = raw.graph;
-  if (rg === null || rg === undefined) throw new Error('no graph');
+  if (rg === null || rg === undefined || !Array.isArray(rg.node) || !Array.isArray(rg.initializer)) throw new Error('no graph');
+  const rgInit = rg.initializer;
+  const rgNodes = rg.node;
   const inits = initializers(m);
   let k = 0;
   const fconst = (v: number): string => {
     const name = `lower_c${k++}`;
-    rg.initializer.push(onnx.TensorProto.create({ name, dataType: 1, dims: [], floatData: [v] }));
+    rgInit.push(onnx.TensorProto.create({ name, dataType: 1, dims: [], floatData: [v] }));
     return name;
   };
   const nodes: InstanceType<typeof onnx.NodeProto>[] = [];
@@ -130,7 +132,7 @@ export function lowerQonnx(bytes: Uint8Array, domain: string): Uint8Array {
   };
   m.graph.node.forEach((n, idx) => {
     if (n.domain !== domain) {
-      const orig = rg.node[idx];
+      const orig = rgNodes[idx];
       if (orig === undefined) throw new Error('node mismatch');
       nodes.push(orig as InstanceType<typeof onnx.NodeProto>);
       return;
