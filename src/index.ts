@@ -8,3 +8,5 @@ export * from './errors.js';
 export * from './backend/use_backend.js';
 export * from './quant/index.js';
 export * from './layers/index.js';
+export * from './training/index.js';
+export * from './trees/index.js';
