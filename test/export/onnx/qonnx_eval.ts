@@ -10,7 +10,7 @@ export interface GNode { opType: string; domain: string; name: string; input: st
 /** Decoded tensor. */
 export interface GTensor { name: string; dataType: number; dims: number[]; rawData: Uint8Array; floatData: number[]; int32Data: number[]; int64Data: number[] }
 /** Decoded value info. */
-export interface GValueInfo { name: string; type: { tensorType: { elemType: number; shape: { dim: { dimValue: number; dimParam: string }[] } } } }
+export interface GValueInfo { name: string; type: { tensorType: { elemType: number; shape: { dim: { dimValue?: number; dimParam?: string }[] } } } }
 /** Decoded model. */
 export interface GModel {
   irVersion: number;
