@@ -10,8 +10,9 @@ import { PrintLog } from './callbacks/print_log.js';
 import { toFeatures, toRegressionTargets, type FeatureInput, type TargetInput } from './data.js';
 import { History } from './history.js';
 import { NET_OPTION_KEYS, resolveNetOptions, type Criterion, type ModuleFactory, type NeuralNetOptions, type ResolvedNetOptions } from './net_options.js';
-import { makeOptimizer, OPTIMIZER_OPTIONS, setLearningRate } from './optimizers.js';
-import { nearestKey, paramsFor, unknownKeyError } from './params.js';
+import { makeOptimizer, setLearningRate } from './optimizers.js';
+import { applyCallbackParams, paramsFor, validateParamKey } from './params.js';
+import { pruneEstimator } from './prune.js';
 import { deriveSeed, makeRng, makeStatefulRng, shuffleInPlace, withMathRandom, type StatefulRng } from './rng.js';
 import { splitIndices } from './split.js';
 import { loadParams, saveParams } from './persistence.js';
@@ -79,6 +80,11 @@ export class NeuralNet<P = number[][]> {
     return resolveNetOptions(this.params, { criterion: this.defaultCriterion(), stratified: this.stratifiedByDefault() });
   }
 
+  /** The module builder in use (`module` or the class default). */
+  currentModule(): ModuleFactory {
+    return this.moduleFactory();
+  }
+
   /** The module builder in use. */
   protected moduleFactory(): ModuleFactory {
     const m = this.options.module ?? this.defaultModule();
@@ -116,39 +122,11 @@ export class NeuralNet<P = number[][]> {
   }
 
   private validateKey(key: string, value: unknown, all: Readonly<Record<string, unknown>>): void {
-    const top = [...NET_OPTION_KEYS, ...this.extraParamKeys()];
-    const parts = key.split('__');
-    const head = parts[0] ?? '';
-    if (parts.length === 1) {
-      if (!top.includes(key)) throw unknownKeyError(key, [...top, ...this.moduleKeys(all).map((k) => `module__${k}`)], 'setParams');
-      return;
-    }
-    if (head === 'module') {
-      const names = this.moduleKeys(all);
-      const sub = parts.slice(1).join('__');
-      if (sub === 'inputDim' || sub === 'nOutputs' || sub === 'inputShape') {
-        throw new ConfigError(`setParams: module__${sub} is set from the data by fit; remove it`);
-      }
-      if (names.length > 0 && !names.includes(sub)) throw unknownKeyError(key, names.map((k) => `module__${k}`), 'setParams');
-      return;
-    }
-    if (head === 'optimizer') {
-      const opt = all['optimizer'] ?? 'adam';
-      const valid = typeof opt === 'string' ? OPTIMIZER_OPTIONS[opt as keyof typeof OPTIMIZER_OPTIONS] : undefined;
-      if (valid !== undefined && !valid.includes(parts[1] ?? '')) throw unknownKeyError(key, valid.map((v) => `optimizer__${v}`), 'setParams');
-      return;
-    }
-    if (head === 'callbacks') {
-      if (parts.length === 2) {
-        if (value !== null && (typeof value !== 'object')) throw new ConfigError(`setParams: ${key} must be a callback or null (to remove it); got ${typeof value}`);
-        return;
-      }
-      const names = this.callbackEntries(all).map(([n]) => n);
-      const cbName = parts[1] ?? '';
-      if (!names.includes(cbName)) throw unknownKeyError(`callbacks__${cbName}`, names.map((n) => `callbacks__${n}`), 'setParams');
-      return;
-    }
-    throw unknownKeyError(key, top, 'setParams');
+    validateParamKey(key, value, all, {
+      topKeys: [...NET_OPTION_KEYS, ...this.extraParamKeys()],
+      moduleKeys: this.moduleKeys(all),
+      callbackNames: () => this.callbackEntries(all).map(([n]) => n),
+    });
   }
 
   private moduleKeys(all: Readonly<Record<string, unknown>>): readonly string[] {
@@ -169,17 +147,7 @@ export class NeuralNet<P = number[][]> {
   /** (Re)build callbacks with their parameters and reset their state. */
   protected initializeCallbacks(): void {
     const list = this.callbackEntries(this.params);
-    for (const [key, value] of Object.entries(paramsFor(this.params, 'callbacks'))) {
-      const [name, prop] = key.split('__') as [string, string | undefined];
-      if (prop === undefined) continue;
-      const cb = list.find(([n]) => n === name)?.[1];
-      if (cb === undefined) continue;
-      if (!(prop in cb)) {
-        const hint = nearestKey(prop, Object.keys(cb));
-        throw new ConfigError(`callbacks__${name}__${prop}: callback '${name}' has no parameter '${prop}'${hint !== undefined ? `; did you mean callbacks__${name}__${hint}?` : ''}`);
-      }
-      (cb as unknown as Record<string, unknown>)[prop] = value;
-    }
+    applyCallbackParams(list, paramsFor(this.params, 'callbacks'));
     for (const [, cb] of list) cb.initialize?.();
     const isLast = (c: Callback): boolean => (c as { runLast?: unknown }).runLast === true;
     this.callbacks_ = [...list.filter(([, c]) => !isLast(c)), ...list.filter(([, c]) => isLast(c))];
@@ -496,17 +464,7 @@ export class NeuralNet<P = number[][]> {
    * @example const small = await clf.prune(X, y, 0.5);
    */
   async prune(X: FeatureInput, y: TargetInput, fraction: number, fitParams: Readonly<Record<string, unknown>> = {}): Promise<this> {
-    const factory = this.moduleFactory();
-    if (factory.structuredPrune === undefined) throw new ConfigError('prune: this module does not support structured pruning (no structuredPrune on the module factory)');
-    const plan = factory.structuredPrune(this.model, fraction, paramsFor(this.params, 'module'));
-    const next = this.clone();
-    const moduleParams = Object.fromEntries(Object.entries(plan.moduleParams).map(([k, v]) => [`module__${k}`, v]));
-    next.setParams({ ...moduleParams, ...fitParams, warmStart: true });
-    next.setFittedMeta(this.getFittedMeta());
-    next.initialize({ inputShape: this.sampleShape_ ?? [], nOutputs: this.nOutputs_ ?? 0 });
-    plan.copyWeights(this.model, next.model);
-    await next.fit(X, y);
-    return next;
+    return pruneEstimator(this, X, y, fraction, fitParams);
   }
 
   /** Subclass state saved with the parameters (classes, target scaling). */

@@ -4,6 +4,8 @@
  * nearest valid key ("did you mean module__nWBits?").
  */
 import { ConfigError } from '../errors.js';
+import type { Callback } from './callback.js';
+import { OPTIMIZER_OPTIONS } from './optimizers.js';
 
 /** Levenshtein distance, case-insensitive. */
 export function editDistance(a: string, b: string): number {
@@ -62,4 +64,70 @@ export function dropUndefined<T extends Record<string, unknown>>(obj: T): Partia
   const out: Partial<T> = {};
   for (const [k, v] of Object.entries(obj)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
+}
+
+/** What `validateParamKey` checks keys against. */
+export interface ParamSchema {
+  /** Top-level option names. */
+  readonly topKeys: readonly string[];
+  /** `module__*` names the module declares (empty = any). */
+  readonly moduleKeys: readonly string[];
+  /** Names of the callbacks (lazy: only needed for `callbacks__name__param`). */
+  readonly callbackNames: () => readonly string[];
+}
+
+/**
+ * Check one `setParams` key against the schema.
+ * @throws ConfigError for an unknown key (with the nearest valid key) or a misplaced value.
+ */
+export function validateParamKey(key: string, value: unknown, all: Readonly<Record<string, unknown>>, schema: ParamSchema): void {
+  const parts = key.split('__');
+  const head = parts[0] ?? '';
+  if (parts.length === 1) {
+    if (!schema.topKeys.includes(key)) throw unknownKeyError(key, [...schema.topKeys, ...schema.moduleKeys.map((k) => `module__${k}`)], 'setParams');
+    return;
+  }
+  if (head === 'module') {
+    const sub = parts.slice(1).join('__');
+    if (sub === 'inputDim' || sub === 'nOutputs' || sub === 'inputShape') {
+      throw new ConfigError(`setParams: module__${sub} is set from the data by fit; remove it`);
+    }
+    if (schema.moduleKeys.length > 0 && !schema.moduleKeys.includes(sub)) throw unknownKeyError(key, schema.moduleKeys.map((k) => `module__${k}`), 'setParams');
+    return;
+  }
+  if (head === 'optimizer') {
+    const opt = all['optimizer'] ?? 'adam';
+    const valid = typeof opt === 'string' ? OPTIMIZER_OPTIONS[opt as keyof typeof OPTIMIZER_OPTIONS] : undefined;
+    if (valid !== undefined && !valid.includes(parts[1] ?? '')) throw unknownKeyError(key, valid.map((v) => `optimizer__${v}`), 'setParams');
+    return;
+  }
+  if (head === 'callbacks') {
+    if (parts.length === 2) {
+      if (value !== null && typeof value !== 'object') throw new ConfigError(`setParams: ${key} must be a callback or null (to remove it); got ${typeof value}`);
+      return;
+    }
+    const names = schema.callbackNames();
+    const cbName = parts[1] ?? '';
+    if (!names.includes(cbName)) throw unknownKeyError(`callbacks__${cbName}`, names.map((n) => `callbacks__${n}`), 'setParams');
+    return;
+  }
+  throw unknownKeyError(key, schema.topKeys, 'setParams');
+}
+
+/**
+ * Apply `name__param` entries (from `callbacks__name__param`) to the named callbacks.
+ * @throws ConfigError when a callback has no such parameter.
+ */
+export function applyCallbackParams(list: ReadonlyArray<readonly [string, Callback]>, params: Readonly<Record<string, unknown>>): void {
+  for (const [key, value] of Object.entries(params)) {
+    const [name, prop] = key.split('__') as [string, string | undefined];
+    if (prop === undefined) continue;
+    const cb = list.find(([n]) => n === name)?.[1];
+    if (cb === undefined) continue;
+    if (!(prop in cb)) {
+      const hint = nearestKey(prop, Object.keys(cb));
+      throw new ConfigError(`callbacks__${name}__${prop}: callback '${name}' has no parameter '${prop}'${hint !== undefined ? `; did you mean callbacks__${name}__${hint}?` : ''}`);
+    }
+    (cb as unknown as Record<string, unknown>)[prop] = value;
+  }
 }
