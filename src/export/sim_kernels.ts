@@ -178,3 +178,71 @@ export function minMax(x: Int32Array): { min: number; max: number } {
   }
   return { min: lo, max: hi };
 }
+
+const transposed = new WeakMap<Int32Array, Float64Array>();
+
+/** W [inF, outF] as a Float64Array [outF, inF] (cached per weight array). */
+function transposedWeights(w: Int32Array, inF: number, outF: number): Float64Array {
+  let t = transposed.get(w);
+  if (t === undefined) {
+    t = new Float64Array(inF * outF);
+    for (let k = 0; k < inF; k++) for (let o = 0; o < outF; o++) t[o * inF + k] = w[k * outF + o] as number;
+    transposed.set(w, t);
+  }
+  return t;
+}
+
+/**
+ * The same result as gemmInt, faster for dense inputs: dot products against transposed float64 weights, four
+ * samples at a time with register accumulators (exact: every partial sum is an integer below 2^31).
+ */
+export function gemmDense(x: Int32Array, n: number, inF: number, w: Int32Array, outF: number, bias: Int32Array | null): Int32Array {
+  const wT = transposedWeights(w, inF, outF);
+  const xf = Float64Array.from(x);
+  const out = new Int32Array(n * outF);
+  let s = 0;
+  for (; s + 4 <= n; s += 4) {
+    const x0 = s * inF;
+    const x1 = x0 + inF;
+    const x2 = x1 + inF;
+    const x3 = x2 + inF;
+    for (let o = 0; o < outF; o++) {
+      const wb = o * inF;
+      const b = bias === null ? 0 : (bias[o] as number);
+      let a0 = b;
+      let a1 = b;
+      let a2 = b;
+      let a3 = b;
+      for (let k = 0; k < inF; k++) {
+        const wv = wT[wb + k] as number;
+        a0 += (xf[x0 + k] as number) * wv;
+        a1 += (xf[x1 + k] as number) * wv;
+        a2 += (xf[x2 + k] as number) * wv;
+        a3 += (xf[x3 + k] as number) * wv;
+      }
+      out[s * outF + o] = a0;
+      out[(s + 1) * outF + o] = a1;
+      out[(s + 2) * outF + o] = a2;
+      out[(s + 3) * outF + o] = a3;
+    }
+  }
+  for (; s < n; s++) {
+    const xb = s * inF;
+    for (let o = 0; o < outF; o++) {
+      let a = bias === null ? 0 : (bias[o] as number);
+      const wb = o * inF;
+      for (let k = 0; k < inF; k++) a += (xf[xb + k] as number) * (wT[wb + k] as number);
+      out[s * outF + o] = a;
+    }
+  }
+  return out;
+}
+
+/** Share of zeros in x (sampled), to pick the sparse or the dense gemm. */
+export function zeroShare(x: Int32Array): number {
+  const step = Math.max(1, Math.floor(x.length / 4096));
+  let z = 0;
+  let c = 0;
+  for (let i = 0; i < x.length; i += step) { c++; if (x[i] === 0) z++; }
+  return c === 0 ? 0 : z / c;
+}

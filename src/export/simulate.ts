@@ -6,7 +6,7 @@
 import { DataError } from '../errors.js';
 import type { ParsedCircuit } from './circuit_schema.js';
 import { parseCircuit } from './circuit_parse.js';
-import { addInt, conv2dInt, gemmInt, minMax, quantizeInput, sumPoolInt, tluInt } from './sim_kernels.js';
+import { addInt, conv2dInt, gemmDense, gemmInt, minMax, zeroShare, quantizeInput, sumPoolInt, tluInt } from './sim_kernels.js';
 
 /** Samples to simulate: rows, a flat typed array (n inferred from the input size), {data, shape}, or a tfjs tensor. */
 export type SimInput =
@@ -96,7 +96,7 @@ export function simulateCircuit(circuit: ParsedCircuit | unknown, X: SimInput, o
       const a = get(refs[0] ?? -1);
       let v: Int32Array;
       switch (nd.op) {
-        case 'gemm': v = gemmInt(a, m, nd.inFeatures, nd.weights, nd.outFeatures, nd.bias); break;
+        case 'gemm': v = (zeroShare(a) > 0.6 ? gemmInt : gemmDense)(a, m, nd.inFeatures, nd.weights, nd.outFeatures, nd.bias); break;
         case 'conv2d': v = conv2dInt(a, m, nd.inShape, nd.weights, nd.kernel, nd.strides, nd.padding, nd.bias).values; break;
         case 'sumPool': v = sumPoolInt(a, m, nd.inShape, nd.poolSize, nd.strides).values; break;
         case 'add': v = addInt(a, get(refs[1] ?? -1)); break;
