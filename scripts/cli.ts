@@ -8,11 +8,15 @@ import { useBackend } from '../src/backend/use_backend.js';
 import { QatError } from '../src/errors.js';
 import type { CliCommand } from './commands/command.js';
 import { trainCommand } from './commands/train.js';
+import { exportCommand } from './commands/export.js';
+import { simulateCommand } from './commands/simulate.js';
 
 /** Every command, in help order. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const COMMANDS: ReadonlyArray<CliCommand<any>> = [
   trainCommand,
+  exportCommand,
+  simulateCommand,
 ];
 
 /** A command-line usage problem (unknown option, missing argument); the message includes the help text. */

@@ -10,4 +10,5 @@ export * from './quant/index.js';
 export * from './layers/index.js';
 export * from './training/index.js';
 export * from './trees/index.js';
+export * from './export/index.js';
 export * from './export/onnx/index.js';

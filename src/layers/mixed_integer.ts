@@ -26,7 +26,8 @@ const FLOAT_MIXING: Record<string, string> = {
 export function checkMixedInteger(model: tf.LayersModel): string[] {
   const out: string[] = [];
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
-  const first = layers[0];
+  // Shape-only layers (Flatten, Reshape) may come before the input quantizer: it runs in the clear.
+  const first = layers.find((l) => !PASSTHROUGH_LAYERS.has(l.getClassName()));
   if (first === undefined) return ['the model has no layers'];
   if (!(first instanceof QuantActivation) || first.getClassName() !== 'QuantIdentity') {
     out.push(`layer '${first.name}' (${first.getClassName()}) is the first layer, but the input must be quantized first: add quantIdentity({bitWidth}) as the first layer`);
@@ -47,7 +48,6 @@ export function checkMixedInteger(model: tf.LayersModel): string[] {
     if (layer.inboundNodes.length > 1) {
       out.push(`layer '${layer.name}' is called more than once (shared layer); export needs each layer used once`);
     }
-    void PASSTHROUGH_LAYERS;
   }
   return out;
 }

@@ -92,3 +92,10 @@ describe('layers: checkMixedInteger', () => {
     expect(v[3]).to.match(/float MaxPooling2D.*QuantAvgPool2D/);
   });
 });
+
+describe('layers: checkMixedInteger with shape-only layers first', () => {
+  it('a Flatten before the first QuantIdentity is allowed (the input quantizer runs in the clear)', () => {
+    const m = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [2, 3] }), quantIdentity({}), quantLinear({ units: 2 })] });
+    expect(checkMixedInteger(m)).to.deep.equal([]);
+  });
+});
