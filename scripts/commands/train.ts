@@ -52,7 +52,7 @@ export interface TrainSummary {
 }
 
 /** Defaults of the CLI's training settings (tuned on breast cancer; see the acceptance script). */
-export const TRAIN_DEFAULTS = { layers: 3, wBits: 4, aBits: 4, accumBits: 32, epochs: 60, batchSize: 32, lr: 0.005, seed: 0, testSize: 0.25 } as const;
+export const TRAIN_DEFAULTS = { layers: 3, wBits: 4, aBits: 4, accumBits: 32, epochs: 100, batchSize: 128, lr: 0.01, seed: 0, testSize: 0.25 } as const;
 
 function check(ok: boolean, msg: string): void {
   if (!ok) throw new ConfigError(msg);

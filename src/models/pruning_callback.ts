@@ -74,9 +74,8 @@ export class PruningCallback implements Callback {
       const units = shape[shape.length - 1] ?? 1;
       const kernel = kernelT.dataSync() as Float32Array;
       const m = topKPerNeuronMask(kernel, layer.fanIn(), units, this.maxActiveNeurons);
-      const t = tf.tensor(m, shape);
-      layer.setWeightMask(t);
-      t.dispose();
+      // inside tidy: setWeightMask keeps its own copy; tidy frees any intermediate it creates
+      tf.tidy(() => { layer.setWeightMask(tf.tensor(m, shape)); });
       pruned.push(layer.name);
     }
     return pruned;

@@ -67,9 +67,7 @@ export function structuredPrunePlan(model: tf.LayersModel, fraction: number, mod
         dl.setWeights([nk, ...nb]);
         const mask = (sl as unknown as MaskableLayer).getWeightMask();
         if (mask !== null && isMaskable(dl)) {
-          const nm = take2d(mask, rows, cols);
-          dl.setWeightMask(nm);
-          nm.dispose();
+          tf.tidy(() => { dl.setWeightMask(take2d(mask, rows, cols)); });
         }
         tf.dispose([nk, ...nb]);
         li++;

@@ -175,9 +175,8 @@ export async function loadParams(net: NeuralNet<unknown>, dir: string): Promise<
       for (const v of Object.values(st)) if (v instanceof tf.Tensor && !v.isDisposed) v.dispose();
     }
     if (entry.mask !== undefined && typeof ex.setWeightMask === 'function') {
-      const m = entry.mask === null ? null : unpack(buf, entry.mask);
-      ex.setWeightMask(m);
-      m?.dispose();
+      const saved = entry.mask;
+      tf.tidy(() => { ex.setWeightMask?.(saved === null ? null : unpack(buf, saved)); });
     }
   }
   if (file.optimizer !== null && net.optimizer_ !== undefined && file.optimizer.className === net.optimizer_.getClassName()) {

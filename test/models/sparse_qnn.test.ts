@@ -68,6 +68,10 @@ describe('models/SparseQuantNeuralNetwork', () => {
       const nz = tf.tidy(() => tf.sum(tf.cast(tf.notEqual(k, 0), 'int32'), 0).dataSync());
       expect(Math.max(...Array.from(nz))).to.be.at.most(10);
     }
+    const before = tf.memory().numTensors;
+    await clf.partialFit(X, y, 2);
+    clf.predict(X);
+    expect(tf.memory().numTensors, 'no tensor leak across pruned training').to.equal(before);
     clf.dispose();
   });
 
