@@ -23,16 +23,16 @@ export interface AcceptanceConfig {
 }
 
 /** Training settings shared by the tabular configurations (tuned to reach the thresholds). */
-export const TABULAR = { maxEpochs: 60, batchSize: 32, lr: 0.005, trainSplit: null, verbose: 0 } as const;
+export const TABULAR = { maxEpochs: 100, batchSize: 128, lr: 0.01, trainSplit: null, verbose: 0 } as const;
 
 /** The configurations of the issue. */
 export const CONFIGS: readonly AcceptanceConfig[] = [
   { name: 'breast_cancer 4/4 acc32', data: () => loadTabular('breast_cancer'), task: 'classification', threshold: 0.94,
     options: { ...TABULAR, module__nLayers: 3, module__nWBits: 4, module__nABits: 4, module__nAccumBits: 32 } },
   { name: 'breast_cancer 3/3 acc32', data: () => loadTabular('breast_cancer'), task: 'classification', threshold: 0.93,
-    options: { ...TABULAR, module__nLayers: 3, module__nWBits: 3, module__nABits: 3, module__nAccumBits: 32 } },
+    options: { ...TABULAR, maxEpochs: 150, module__nLayers: 3, module__nWBits: 3, module__nABits: 3, module__nAccumBits: 32 } },
   { name: 'breast_cancer 3/3 acc12', data: () => loadTabular('breast_cancer'), task: 'classification', threshold: 0.92, checkFanIn: true,
-    options: { ...TABULAR, module__nLayers: 3, module__nWBits: 3, module__nABits: 3, module__nAccumBits: 12 } },
+    options: { ...TABULAR, maxEpochs: 150, module__nLayers: 3, module__nWBits: 3, module__nABits: 3, module__nAccumBits: 12 } },
   { name: 'iris 4/4', data: () => loadTabular('iris'), task: 'classification', threshold: 0.93,
     options: { ...TABULAR, maxEpochs: 100, batchSize: 16, module__nLayers: 3, module__nWBits: 4, module__nABits: 4 } },
   { name: 'diabetes 4/4 (R^2)', data: () => loadTabular('diabetes'), task: 'regression', threshold: 0.28,
