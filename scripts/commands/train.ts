@@ -10,7 +10,7 @@ import type { Argv } from 'yargs';
 import { ConfigError } from '../../src/errors.js';
 import { saveModel, writeFileAtomic } from '../../src/layers/index.js';
 import { worstCaseAccumulatorBits } from '../../src/models/index.js';
-import { NeuralNetClassifier, NeuralNetRegressor, ProgressBar, type NeuralNetOptions } from '../../src/training/index.js';
+import { EarlyStopping, NeuralNetClassifier, NeuralNetRegressor, ProgressBar, type NeuralNetOptions } from '../../src/training/index.js';
 import { inferTask, readCsv, toDataset } from '../lib/csv.js';
 import { trainTestSplit } from '../lib/split.js';
 import { applyStandardizer, fitStandardizer } from '../lib/standardize.js';
@@ -79,6 +79,10 @@ export async function runTrain(a: TrainArgs, log: (s: string) => void = (s) => {
     maxEpochs: a.epochs, batchSize: a.batchSize, lr: a.lr, seed: a.seed, trainSplit: null, verbose: a.json ? 0 : 1,
     callbacks: a.json ? [] : [new ProgressBar()],
   };
+  if (task === 'regression') {
+    // small regression sets overfit: hold out 20 % of the training rows and keep the best epoch
+    Object.assign(options, { trainSplit: 0.2, callbacks: [...(options.callbacks ?? []), new EarlyStopping({ patience: 15, restoreBestWeights: true })] });
+  }
   if (!a.json) log(`training a ${a.layers}-layer ${a.wBits}/${a.aBits}-bit ${task} network on ${train.length} rows x ${ds.featureNames.length} features (${test.length} test rows)`);
   const net = task === 'classification' ? new NeuralNetClassifier(options) : new NeuralNetRegressor(options);
   await net.fit(Xtr, task === 'classification' ? ytr : ytr.map(Number));
