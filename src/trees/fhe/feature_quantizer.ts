@@ -1,9 +1,13 @@
 /**
  * Per-feature input quantizer of Concrete ML's tree models (`op_inputs`): unsigned `nBits` integers from the
  * training min/max of each feature, applied BEFORE training so the trees learn on integers.
- * `q = clip(round((x - min) / scale), 0, 2^nBits - 1)`, `scale = (max - min) / (2^nBits - 1)` (1 for a constant feature).
+ * `q = clip(roundHalfEven(f32((x - min) / scale)), 0, 2^nBits - 1)`, `scale = (max - min) / (2^nBits - 1)` (1 for a
+ * constant feature). This is exactly the circuit format's input quantizer (scale 1, zero point 0, unsigned `nBits`)
+ * applied to the normalized features `(x - min) / scale` (see {@link FeatureQuantizer.normalize}), so a tree circuit
+ * receives the same integers as the quantized model.
  */
 import { ConfigError, DataError } from '../../errors.js';
+import { roundHalfEven } from '../../quant/rounding.js';
 
 /** Serialized {@link FeatureQuantizer}. */
 export interface FeatureQuantizerJson {
@@ -65,11 +69,19 @@ export class FeatureQuantizer {
     return this.mins.length;
   }
 
-  /** Integer features in `[0, 2^nBits - 1]`. */
+  /**
+   * Normalized features `(x - min) / scale` (float64): what a tree circuit takes as input (its input quantizer then
+   * rounds them). The CLI stores this as the circuit's `preprocessing.standardize` (`mean = mins`, `std = scales`).
+   */
+  normalize(x: number[][]): number[][] {
+    const rows = checkRows(x, 'normalize', this.nFeatures);
+    return rows.map((r) => r.map((v, j) => (v - (this.mins[j] as number)) / (this.scales[j] as number)));
+  }
+
+  /** Integer features in `[0, 2^nBits - 1]`: `clip(roundHalfEven(f32(normalize(x))))`. */
   quantize(x: number[][]): number[][] {
-    const rows = checkRows(x, 'quantize', this.nFeatures);
     const hi = 2 ** this.nBits - 1;
-    return rows.map((r) => r.map((v, j) => Math.min(hi, Math.max(0, Math.round((v - (this.mins[j] as number)) / (this.scales[j] as number))))));
+    return this.normalize(x).map((r) => r.map((v) => Math.min(hi, Math.max(0, roundHalfEven(Math.fround(v))))));
   }
 
   /** JSON form. */

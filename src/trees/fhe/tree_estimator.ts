@@ -2,13 +2,17 @@
  * Base of the FHE-ready tree estimators (after Concrete ML's `BaseTreeEstimatorMixin`): quantize features to
  * `nBits` before training, train a kept TS tree library on the integers, make thresholds integer and leaves
  * signed `leafBits` integers, then evaluate in the clear (`fhe: 'disable'`, the quantized model) or through the
- * integer GEMM program (`fhe: 'simulate'`, after `compile()`).
+ * mixed-integer circuit (`fhe: 'simulate'`: `simulateCircuit` on the circuit built by `compile()`).
+ * The dequantization (`f32(f32(q·scale) + baseScore)`) and sigmoid/softmax of `'disable'` follow the circuit's output
+ * dequantizer step by step, so both modes give bit-identical probabilities and predictions.
  */
 import { ConfigError, DataError, NotInitializedError } from '../../errors.js';
 import type { TreeEnsemble } from '../tree_ir.js';
 import { checkRows, FeatureQuantizer } from './feature_quantizer.js';
-import { runIntegerProgram, treeToIntegerProgram, type IntegerTreeProgram } from './integer_program.js';
 import { quantizeEnsemble, traverseIntegerTrees, type QuantizedTreeEnsemble } from './quantize_trees.js';
+import { simulateCircuit } from '../../export/simulate.js';
+import { simulateTreeCircuit, treeToCircuit, type TreeCircuit } from './to_circuit.js';
+import { readTreeModel, TREE_MODEL_FORMAT, TREE_MODEL_VERSION, writeTreeModel } from './persistence.js';
 
 /** Options shared by every FHE tree estimator. */
 export interface FheTreeOptions {
@@ -50,7 +54,7 @@ export function resolveFheTreeOptions(o: FheTreeOptions, defaultDepth: number): 
 
 /** Evaluation mode of `predict`: the quantized model in the clear, or the integer FHE program. @default 'disable' */
 export interface FhePredictOptions {
-  /** `'disable'`: quantized model in the clear; `'simulate'`: integer GEMM program (needs `compile()`). @default 'disable' */
+  /** `'disable'`: quantized model in the clear; `'simulate'`: the circuit of `compile()` run by `simulateCircuit`. @default 'disable' */
   fhe?: 'disable' | 'simulate';
 }
 
@@ -72,8 +76,8 @@ export abstract class FheTreeEstimator {
   ensemble_?: TreeEnsemble;
   /** Integer ensemble (after fit). */
   quantized_?: QuantizedTreeEnsemble;
-  /** Integer GEMM program (after compile). */
-  program_?: IntegerTreeProgram;
+  /** Mixed-integer circuit (after compile). */
+  circuit_?: TreeCircuit;
   /** Sorted class labels (classifiers, after fit). */
   classes_?: number[];
 
@@ -106,74 +110,112 @@ export abstract class FheTreeEstimator {
     }
     this.ensemble_ = this.trainOnIntegers(xq, target, nClasses);
     this.quantized_ = quantizeEnsemble(this.ensemble_, { inputBits: this.options.nBits, leafBits: this.options.leafBits });
-    this.program_ = undefined;
+    this.circuit_ = undefined;
     return this;
   }
 
   /**
-   * Build the integer GEMM program (Concrete ML's `compile`).
+   * Build the mixed-integer circuit (Concrete ML's `compile`): the GEMM form as gemm/tlu nodes, with its bit-width
+   * report; `X` (raw rows, e.g. the training set) calibrates the node ranges and checks agreement.
+   * @example const circuit = rf.compile(Xtrain); circuit.report.maxTluInputBits // 7 at nBits 6
    * @throws NotInitializedError before fit; AccumulatorOverflowError if a lookup exceeds `maxTluBits`.
    */
-  compile(): IntegerTreeProgram {
-    const q = this.fitted().quantized;
-    this.program_ = treeToIntegerProgram(q, { maxTluBits: this.options.maxTluBits });
-    return this.program_;
+  compile(x?: number[][], meta: Record<string, unknown> = {}): TreeCircuit {
+    this.fitted();
+    this.circuit_ = treeToCircuit(this, { maxTluBits: this.options.maxTluBits, meta, ...(x !== undefined ? { calibration: checkRows(x, 'compile', this.quantizer_?.nFeatures) } : {}) });
+    return this.circuit_;
   }
 
-  private fitted(): { quantizer: FeatureQuantizer; quantized: QuantizedTreeEnsemble } {
+  /** The circuit of `compile()`, or a NotInitializedError. */
+  protected compiled(): TreeCircuit {
+    if (!this.circuit_) throw new NotInitializedError(`predict({fhe: 'simulate'}) needs the circuit; call compile() after fit.`);
+    return this.circuit_;
+  }
+
+  /** Fitted state, or a NotInitializedError. */
+  protected fitted(): { quantizer: FeatureQuantizer; quantized: QuantizedTreeEnsemble } {
     if (!this.quantizer_ || !this.quantized_) throw new NotInitializedError(`${this.constructor.name} is not fitted; call fit(X, y) first.`);
     return { quantizer: this.quantizer_, quantized: this.quantized_ };
   }
 
-  /** Summed integer leaf outputs `[rows][nOutputs]` of the quantized model or the integer program. */
+  /** Constructor options (resolved), including the forest / boosting options of subclasses. */
+  getParams(): Record<string, number> {
+    const extra = this as { forest?: Record<string, number>; boosting?: Record<string, number> };
+    return { ...this.options, ...extra.forest, ...extra.boosting };
+  }
+
+  /**
+   * Save the fitted estimator to `dir/tree_model.json` (atomic write); `load(dir)` restores it.
+   * @example rf.save('out/forest'); const again = RandomForestClassifier.load('out/forest');
+   * @throws NotInitializedError before fit; ModelFileError when the file cannot be written.
+   */
+  save(dir: string): string {
+    const { quantizer, quantized } = this.fitted();
+    const ensemble = this.ensemble_ as TreeEnsemble;
+    return writeTreeModel(dir, {
+      format: TREE_MODEL_FORMAT, formatVersion: TREE_MODEL_VERSION, estimator: this.constructor.name, kind: this.kind,
+      params: this.getParams(), classes: this.classes_ ?? null, quantizer: quantizer.toJSON(), ensemble,
+      quantized: { ensemble: quantized.ensemble, inputBits: quantized.inputBits, leafBits: quantized.leafBits, leafScale: quantized.leafScale },
+    });
+  }
+
+  /**
+   * Load an estimator of this class saved by `save(dir)` (call `compile()` again before `fhe: 'simulate'`).
+   * @example const rf = RandomForestClassifier.load('out/forest');
+   * @throws ModelFileError for a missing or damaged file or another estimator class.
+   */
+  static load<T extends FheTreeEstimator>(this: new (options: Record<string, number>) => T, dir: string): T {
+    const { state } = readTreeModel(dir, this.name);
+    return restoreTreeEstimator(new this(state.params), state);
+  }
+
+  /** Summed integer leaf outputs `[rows][nOutputs]` of the quantized model (traversal) or of the circuit. */
   integerOutputs(x: number[][], options: FhePredictOptions = {}): number[][] {
     const { quantizer, quantized } = this.fitted();
-    const fhe = options.fhe ?? 'disable';
-    const xq = quantizer.quantize(x);
-    if (fhe === 'simulate') {
-      if (!this.program_) throw new NotInitializedError(`predict({fhe: 'simulate'}) needs the integer program; call compile() after fit.`);
-      return runIntegerProgram(this.program_, xq);
-    }
-    if (fhe !== 'disable') throw new ConfigError(`fhe must be 'disable' or 'simulate', received ${JSON.stringify(fhe)} (real FHE execution is not available in tfjs-qat).`);
-    return traverseIntegerTrees(quantized.ensemble, xq).map((perTree) => {
+    if (checkFhe(options.fhe) === 'simulate') return simulateTreeCircuit(this.compiled(), quantizer.normalize(x)).outputs;
+    return traverseIntegerTrees(quantized.ensemble, quantizer.quantize(x)).map((perTree) => {
       const s = new Array<number>(quantized.ensemble.nOutputs).fill(0);
       for (const v of perTree) v.forEach((z, o) => { s[o] = (s[o] as number) + z; });
       return s;
     });
   }
 
-  /** Dequantized margin `[rows][nOutputs]`: leafScale × sum, averaged for forests, plus base score. */
+  /** Dequantized margin `[rows][nOutputs]`: `f32(f32(sum · leafScale / nTrees) + baseScore)` as the circuit's output dequantizer. */
   decisionFunction(x: number[][], options: FhePredictOptions = {}): number[][] {
     const q = this.fitted().quantized;
     const e = q.ensemble;
-    const div = e.aggregation === 'mean' ? e.trees.length : 1;
-    return this.integerOutputs(x, options).map((r) => r.map((v, o) => (v * q.leafScale) / div + (e.baseScore[o] as number)));
+    const scale = q.leafScale / (e.aggregation === 'mean' ? e.trees.length : 1);
+    const f32 = Math.fround;
+    return this.integerOutputs(x, options).map((r) => r.map((v, o) => {
+      const b = e.baseScore[o] as number;
+      return b !== 0 ? f32(f32(v * scale) + b) : f32(v * scale);
+    }));
   }
 
   /**
-   * Class probabilities `[rows][nClasses]` (classifiers).
+   * Class probabilities `[rows][nClasses]` (classifiers): the circuit's outputs with `fhe: 'simulate'`.
    * @throws ConfigError on a regressor.
    */
   predictProba(x: number[][], options: FhePredictOptions = {}): number[][] {
     if (this.kind !== 'classifier') throw new ConfigError(`${this.constructor.name} is a regressor; use predict.`);
     const e = this.fitted().quantized.ensemble;
+    if (checkFhe(options.fhe) === 'simulate') {
+      const sim = this.simulate(x);
+      return Array.from({ length: sim.n }, (_, i) => Array.from(sim.outputs.subarray(i * sim.outputSize, (i + 1) * sim.outputSize)));
+    }
     return this.decisionFunction(x, options).map((m) => {
-      if (e.postTransform === 'sigmoid') {
-        const p = 1 / (1 + Math.exp(-(m[0] as number)));
-        return [1 - p, p];
-      }
-      if (e.postTransform === 'softmax') {
-        const mx = Math.max(...m);
-        const ex = m.map((v) => Math.exp(v - mx));
-        const s = ex.reduce((a, b) => a + b, 0);
-        return ex.map((v) => v / s);
-      }
+      if (e.postTransform === 'sigmoid') return softmaxF32([0, m[0] as number]);
+      if (e.postTransform === 'softmax') return softmaxF32(m);
       return m;
     });
   }
 
-  /** Class labels (first maximum wins ties) or regression values. */
+  /** Class labels (first maximum wins ties) or regression values; `fhe: 'simulate'` takes the circuit's predictions. */
   predict(x: number[][], options: FhePredictOptions = {}): number[] {
+    if (checkFhe(options.fhe) === 'simulate') {
+      const p = this.simulate(x).predictions;
+      return this.kind === 'regressor' ? p : p.map((c) => (this.classes_ as number[])[c] as number);
+    }
     if (this.kind === 'regressor') return this.decisionFunction(x, options).map((m) => m[0] as number);
     const classes = this.classes_ as number[];
     return this.predictProba(x, options).map((p) => {
@@ -182,4 +224,35 @@ export abstract class FheTreeEstimator {
       return classes[best] as number;
     });
   }
+
+  /** `simulateCircuit` on the compiled circuit with the normalized rows. */
+  private simulate(x: number[][]): ReturnType<typeof simulateCircuit> {
+    const circuit = this.compiled();
+    return simulateCircuit(circuit, this.fitted().quantizer.normalize(x));
+  }
+}
+
+/** Validate the `fhe` mode. */
+function checkFhe(fhe: unknown): 'disable' | 'simulate' {
+  const f = fhe ?? 'disable';
+  if (f !== 'disable' && f !== 'simulate') throw new ConfigError(`fhe must be 'disable' or 'simulate', received ${JSON.stringify(f)} (real FHE execution is not available in tfjs-qat).`);
+  return f;
+}
+
+/** Softmax exactly as the circuit's output dequantizer computes it (float32 storage, float64 sum). */
+function softmaxF32(m: readonly number[]): number[] {
+  const mx = Math.max(...m);
+  const ex = m.map((v) => Math.exp(v - mx));
+  const sum = ex.reduce((a, b) => a + b, 0);
+  return ex.map((v) => Math.fround(Math.fround(v) / sum));
+}
+
+/** Put a loaded fitted state into a fresh estimator. */
+export function restoreTreeEstimator<T extends FheTreeEstimator>(m: T, state: ReturnType<typeof readTreeModel>['state']): T {
+  if (state.quantized.ensemble.kind !== m.kind) throw new ConfigError(`the saved trees are a ${state.quantized.ensemble.kind}, but ${m.constructor.name} is a ${m.kind}.`);
+  m.quantizer_ = state.quantizer;
+  m.ensemble_ = state.ensemble;
+  m.quantized_ = state.quantized;
+  if (state.classes !== null) m.classes_ = state.classes;
+  return m;
 }

@@ -50,7 +50,7 @@ describe('trees/fhe: quantized tree estimators (Concrete ML style)', function ()
     float.train(iris.xTrain, iris.yTrain);
     expect(acc(m.predict(iris.xTest), iris.yTest)).to.be.at.least(acc(float.predict(iris.xTest), iris.yTest) - 0.06);
     const p = m.predictProba(iris.xTest);
-    p.forEach((r) => expect(r.reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-9));
+    p.forEach((r) => expect(r.reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-6));
   });
 
   it('decision tree and boosting classifiers, and the three regressors, simulate exactly', () => {
@@ -89,6 +89,6 @@ describe('trees/fhe: quantized tree estimators (Concrete ML style)', function ()
     expect(() => m.predict(iris.xTest, { fhe: 'simulate' })).to.throw(NotInitializedError, /call compile\(\)/);
     expect(() => m.predict(iris.xTest, { fhe: 'execute' as never })).to.throw(ConfigError, /fhe must be 'disable' or 'simulate'/);
     expect(() => m.fit(iris.xTrain, iris.yTrain.slice(1))).to.throw(DataError, /y must hold 112/);
-    expect(() => new DecisionTreeClassifier({ maxTluBits: 4 }).fit(iris.xTrain, iris.yTrain).compile()).to.throw(AccumulatorOverflowError, /needs 7 bits, above the limit 4/);
+    expect(() => new DecisionTreeClassifier({ maxTluBits: 4 }).fit(iris.xTrain, iris.yTrain).compile()).to.throw(AccumulatorOverflowError, /needs 7 bits.*above the limit 4/);
   });
 });
