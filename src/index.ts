@@ -9,6 +9,7 @@ export * from './backend/use_backend.js';
 export * from './quant/index.js';
 export * from './layers/index.js';
 export * from './training/index.js';
+export * from './models/index.js';
 export * from './trees/index.js';
 export * from './export/index.js';
 export * from './export/onnx/index.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../../src/backend/use_backend.js';
 import { EarlyStopping, NeuralNetClassifier, NeuralNetRegressor, type NeuralNetOptions } from '../../src/training/index.js';
-import { maxActiveNeurons, worstCaseAccumulatorBits } from '../../src/models/index.js';
+import { maxActiveNeurons, accumulatorReport } from '../../src/models/index.js';
 import { loadMnistSubset, loadTabular, type SplitData } from './datasets.js';
 
 /** One acceptance configuration. */
@@ -58,7 +58,7 @@ export async function runOne(cfg: AcceptanceConfig, data: SplitData, seed: numbe
   const net = cfg.task === 'classification' ? new NeuralNetClassifier(opts) : new NeuralNetRegressor(opts);
   await net.fit(data.Xtrain, data.ytrain);
   const score = net.score(data.Xtest, data.ytest);
-  const report = worstCaseAccumulatorBits(net.model);
+  const report = accumulatorReport(net.model);
   let fanInOk: boolean | null = null;
   if (cfg.checkFanIn === true) {
     const o = cfg.options as Record<string, unknown>;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { ConfigError } from '../../src/errors.js';
 import { saveModel, writeFileAtomic } from '../../src/layers/index.js';
-import { worstCaseAccumulatorBits } from '../../src/models/index.js';
+import { accumulatorReport } from '../../src/models/index.js';
 import { EarlyStopping, NeuralNetClassifier, NeuralNetRegressor, ProgressBar, type NeuralNetOptions } from '../../src/training/index.js';
 import { inferTask, readCsv, toDataset } from '../lib/csv.js';
 import { trainTestSplit } from '../lib/split.js';
@@ -88,7 +88,7 @@ export async function runTrain(a: TrainArgs, log: (s: string) => void = (s) => {
   await net.fit(Xtr, task === 'classification' ? ytr : ytr.map(Number));
   const testScore = net.score(Xte, task === 'classification' ? yte : yte.map(Number));
   const trainScore = net.score(Xtr, task === 'classification' ? ytr : ytr.map(Number));
-  const report = worstCaseAccumulatorBits(net.model);
+  const report = accumulatorReport(net.model);
   mkdirSync(a.out, { recursive: true });
   await net.saveParams(join(a.out, 'params'));
   await saveModel(net.model, join(a.out, 'model'));

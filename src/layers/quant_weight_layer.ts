@@ -181,7 +181,7 @@ export abstract class QuantWeightLayer extends tf.layers.Layer {
     if (mask.shape.length !== ks.length || mask.shape.some((d, i) => d !== ks[i])) {
       throw new ConfigError(`${this.name}.setWeightMask: mask shape [${mask.shape.join(',')}] differs from the kernel shape [${ks.join(',')}]`);
     }
-    this.mask = tf.keep(tf.cast(mask, 'float32').clone());
+    this.mask = tf.keep(tf.tidy(() => tf.cast(mask, 'float32').clone()));
   }
 
   /** The pruning mask, or null. */

@@ -27,9 +27,9 @@ function isAccLayer(l: unknown): l is AccLayer & tf.layers.Layer {
 
 /**
  * Per-layer worst-case accumulator widths; the model's figure is the max over layers.
- * @example Math.max(...worstCaseAccumulatorBits(net.model).map((r) => r.accumulatorBits))
+ * @example Math.max(...accumulatorReport(net.model).map((r) => r.accumulatorBits))
  */
-export function worstCaseAccumulatorBits(model: tf.LayersModel): AccumulatorReport[] {
+export function accumulatorReport(model: tf.LayersModel): AccumulatorReport[] {
   const out: AccumulatorReport[] = [];
   for (const layer of model.layers) {
     if (!isAccLayer(layer)) continue;

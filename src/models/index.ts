@@ -3,4 +3,4 @@ export { sparseQuantNeuralNetwork, buildSparseQnn, resolveSparseQnnOptions, SPAR
 export { maxActiveNeurons, type AccumulatorBudgetBits } from './max_active_neurons.js';
 export { PruningCallback, topKPerNeuronMask, isMaskable, type PruningCallbackOptions, type MaskableLayer } from './pruning_callback.js';
 export { structuredPrunePlan, keptNeurons } from './structured_prune.js';
-export { worstCaseAccumulatorBits, type AccumulatorReport } from './accumulator_report.js';
+export { accumulatorReport, type AccumulatorReport } from './accumulator_report.js';

@@ -2,6 +2,7 @@
  * NeuralNetClassifier: cross-entropy on logits, stratified split, `validAcc`, labels remembered and
  * returned by `predict` (skorch `NeuralNetClassifier`; Concrete ML's module by default).
  */
+import { predictWithFhe, type FheEstimatorLike, type FheMode } from '../export/estimator_fhe.js';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
 import { toFeatures, toTargetList, type FeatureInput, type TargetInput } from './data.js';
@@ -74,9 +75,12 @@ export class NeuralNetClassifier extends NeuralNet<Label[]> {
     return super.predictProba(X);
   }
 
-  /** Predicted labels (the classes given at fit). */
-  override predict(X: FeatureInput): Label[] {
-    void this.model;
+  /**
+   * Predicted labels (the classes given at fit). With `{fhe: 'simulate'}` (or 'disable': the same integer
+   * program in the clear) the compiled circuit runs instead of the tfjs model; call `compile(X)` first.
+   */
+  override predict(X: FeatureInput, options: { fhe?: FheMode } = {}): Label[] {
+    if (options.fhe !== undefined) return predictWithFhe(this as unknown as FheEstimatorLike, X, { fhe: options.fhe }) as Label[];
     const classes = this.requireClasses();
     const feats = toFeatures(X, 'X', this.sampleShape_);
     try {

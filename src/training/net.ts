@@ -2,6 +2,8 @@
  * NeuralNet: a skorch-style estimator around any tfjs LayersModel builder. It knows no layer types:
  * `fit -> fitLoop -> runEpoch -> trainStep`, each overridable; callbacks observe and steer training.
  */
+import { compileEstimator, type CompiledEstimator, type FheEstimatorLike } from '../export/estimator_fhe.js';
+import type { ExportCircuitOptions } from '../export/to_circuit.js';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, NotInitializedError } from '../errors.js';
 import { resolveCallbacks, type BatchContext, type Callback, type FitData, type GradContext, type HookName, type TrainableVariableInfo, type TrainingContext } from './callback.js';
@@ -421,6 +423,16 @@ export class NeuralNet<P = number[][]> {
   /** Predictions; for NeuralNet the same as `predictProba`. */
   predict(X: FeatureInput): P {
     return this.predictProba(X) as unknown as P;
+  }
+
+  /**
+   * Export the fitted model to a mixed-integer circuit calibrated on X (Concrete ML's `compile`); then
+   * `predict(X, {fhe: 'simulate'})` runs it. Returns the circuit and its bit-width report.
+   * @throws NotInitializedError before fit; AccumulatorOverflowError / MixedIntegerError from the exporter.
+   * @example const { report } = clf.compile(Xtrain); clf.predict(Xtest, { fhe: 'simulate' });
+   */
+  compile(X: FeatureInput, options: ExportCircuitOptions = {}): CompiledEstimator {
+    return compileEstimator(this as unknown as FheEstimatorLike, X, options);
   }
 
   /** A new unfitted estimator of the same class with the same parameters. */

@@ -3,6 +3,7 @@
  * Beyond skorch: targets are standardized internally by default (`targetScaling: 'standard'`), and predictions
  * are returned in the original units; this lets the default lr fit targets like 25..346.
  */
+import { predictWithFhe, type FheEstimatorLike, type FheMode } from '../export/estimator_fhe.js';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
 import { toRegressionTargets, type FeatureInput, type TargetInput } from './data.js';
@@ -66,8 +67,12 @@ export class NeuralNetRegressor extends NeuralNet<number[] | number[][]> {
     return { tensor: tf.tensor2d(data, [nSamples, nOutputs]), nOutputs };
   }
 
-  /** Predicted values in the original units: `number[]` for one target column, else rows. */
-  override predict(X: FeatureInput): number[] | number[][] {
+  /**
+   * Predicted values in the original units: `number[]` for one target column, else rows. With
+   * `{fhe: 'simulate' | 'disable'}` the compiled circuit runs instead; call `compile(X)` first.
+   */
+  override predict(X: FeatureInput, options: { fhe?: FheMode } = {}): number[] | number[][] {
+    if (options.fhe !== undefined) return predictWithFhe(this as unknown as FheEstimatorLike, X, { fhe: options.fhe }) as number[] | number[][];
     const rows = super.predictProba(X);
     const mean = this.targetMean_ ?? [];
     const std = this.targetStd_ ?? [];

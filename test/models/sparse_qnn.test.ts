@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/errors.js';
-import { buildSparseQnn, maxActiveNeurons, PruningCallback, topKPerNeuronMask, worstCaseAccumulatorBits } from '../../src/models/index.js';
+import { buildSparseQnn, maxActiveNeurons, PruningCallback, topKPerNeuronMask, accumulatorReport } from '../../src/models/index.js';
 import { NeuralNetClassifier, NeuralNetRegressor } from '../../src/training/index.js';
 import { blobs, linear } from '../training/fixtures.js';
 
@@ -59,7 +59,7 @@ describe('models/SparseQuantNeuralNetwork', () => {
     expect(clf.callbacks_.length).to.equal(0);
     await clf.fit(X, y);
     expect(clf.callbacks_.map(([n]) => n)).to.include('pruning');
-    const report = worstCaseAccumulatorBits(clf.model);
+    const report = accumulatorReport(clf.model);
     expect(report.map((r) => r.activeFanIn)).to.satisfy((a: number[]) => a.every((f) => f <= 10));
     expect(report.slice(1).map((r) => r.accumulatorBits)).to.satisfy((a: number[]) => a.every((b) => b <= 9));
     // every column of the pruned kernels has <= 10 non-zero entries
