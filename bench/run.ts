@@ -135,7 +135,8 @@ function printTable(rows: Array<WorkloadResult | WorkloadFailure>, peer: PeerRes
     table.push([p.workload, `torch ${p.threads}t`, '', fmt(p.trainSamplesPerSec), fmt(p.trainSamplesPerCpuSec),
       fmt(p.inferSamplesPerSec), fmt(p.msPerStep, 1), '', '', '', '', '']);
   }
-  const widths = header.map((_, c) => Math.max(...table.map((row) => (row[c] ?? '').length)));
+  const sized = table.filter((row) => row[3]?.startsWith('FAILED') !== true);
+  const widths = header.map((_, c) => Math.max(...sized.map((row) => (row[c] ?? '').length)));
   for (const row of table) {
     if (row[3]?.startsWith('FAILED') === true) console.log(row.slice(0, 3).map((v, c) => v.padEnd(widths[c]!)).join('  ') + '  ' + row[3]);
     else console.log(row.map((v, c) => (c < 3 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '));
