@@ -11,6 +11,7 @@ import { loadModel, writeFileAtomic } from '../../src/layers/index.js';
 import { exportCircuit } from '../../src/export/to_circuit.js';
 import { formatReport, type BitWidthReport } from '../../src/export/report.js';
 import { exportOnnxToFile } from '../../src/export/onnx/index.js';
+import { isTreeModelDir, loadTreeEstimator } from '../../src/trees/fhe/index.js';
 import { readCsv } from '../lib/csv.js';
 import { applyStandardizer, type Standardizer } from '../lib/standardize.js';
 import type { CliCommand } from './command.js';
@@ -30,15 +31,7 @@ export async function loadModelDir(dir: string): Promise<{ model: tf.LayersModel
   const modelDir = existsSync(join(sub, 'model.json')) ? sub : dir;
   if (!existsSync(join(modelDir, 'model.json'))) throw new ModelFileError(`no model in '${dir}': expected ${join(dir, 'model', 'model.json')} (a train output folder) or ${join(dir, 'model.json')}`);
   const model = await loadModel(modelDir);
-  const pp = join(dir, 'preprocessing.json');
-  let preprocessing: Preprocessing | null = null;
-  if (existsSync(pp)) {
-    try {
-      preprocessing = JSON.parse(readFileSync(pp, 'utf8')) as Preprocessing;
-    } catch (e) {
-      throw new ModelFileError(`${pp} is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
-  }
+  const preprocessing = readPreprocessing(dir);
   return { model, modelDir: resolve(modelDir), preprocessing };
 }
 
@@ -82,8 +75,48 @@ export interface ExportArgs {
   json: boolean;
 }
 
+/** Read `DIR/preprocessing.json` when present. */
+export function readPreprocessing(dir: string): Preprocessing | null {
+  const pp = join(dir, 'preprocessing.json');
+  if (!existsSync(pp)) return null;
+  try {
+    return JSON.parse(readFileSync(pp, 'utf8')) as Preprocessing;
+  } catch (e) {
+    throw new ModelFileError(`${pp} is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+/**
+ * Export a tree model folder (`train --model tree|forest|boosting`, or `save(dir)`) to a circuit. The per-feature
+ * input quantizer runs in the clear: it is recorded as `meta.preprocessing.standardize` (mean = min, std = step),
+ * which `simulate` applies before the circuit's input quantizer (scale 1).
+ */
+export function runTreeExport(a: ExportArgs, log: (s: string) => void): BitWidthReport {
+  if (a.format !== 'circuit') throw new ConfigError(`--format ${a.format} is for networks; a tree model exports only to --format circuit`);
+  if (a.roundingBits !== undefined) throw new ConfigError('--rounding-bits does not apply to tree models (their table lookups are already at most nBits + 1 bits); drop it');
+  const est = loadTreeEstimator(a.model);
+  const q = est.quantizer_;
+  if (q === undefined) throw new ModelFileError(`${a.model}: the tree model is not fitted`);
+  const pp = readPreprocessing(a.model);
+  const { X } = readFeatures(a.calibration, pp === null ? null : { ...pp, standardize: undefined }, q.nFeatures);
+  const preprocessing = { ...(pp ?? {}), standardize: { mean: [...q.mins], std: [...q.scales] } };
+  const circuit = est.compile(X, { modelDir: resolve(a.model), calibration: resolve(a.calibration), preprocessing });
+  if (circuit.report.maxTluInputBits > a.maxBitWidth) {
+    throw new ConfigError(`the tree circuit needs ${circuit.report.maxTluInputBits}-bit table lookups, above --max-bit-width ${a.maxBitWidth}; retrain with fewer --n-bits`);
+  }
+  writeFileAtomic(a.out, JSON.stringify(circuit));
+  const report = circuit.report;
+  if (a.json) log(JSON.stringify({ out: a.out, report: { ...report, nodes: undefined }, nodes: report.nodes.length }));
+  else {
+    log(formatReport(report));
+    log(`wrote ${a.out} (${(report.jsonBytes / 1e6).toFixed(2)} MB)`);
+  }
+  return report;
+}
+
 /** Run `export`; returns the report (null for ONNX formats). */
 export async function runExport(a: ExportArgs, log: (s: string) => void = (s) => { process.stdout.write(`${s}\n`); }): Promise<BitWidthReport | null> {
+  if (isTreeModelDir(a.model)) return runTreeExport(a, log);
   const { model, modelDir, preprocessing } = await loadModelDir(a.model);
   try {
     if (a.format === 'qcdq' || a.format === 'qonnx') {
@@ -117,7 +150,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
   command: 'export',
   describe: 'export a trained model to a mixed-integer FHE circuit (or to ONNX)',
   builder: (y: Argv) => y
-    .option('model', { type: 'string', demandOption: true, describe: 'train output folder (or a saveModel folder)' })
+    .option('model', { type: 'string', demandOption: true, describe: 'train output folder (network or tree model), or a saveModel folder' })
     .option('calibration', { type: 'string', demandOption: true, describe: 'CSV file of calibration rows (usually the training data)' })
     .option('out', { type: 'string', demandOption: true, describe: 'output file (circuit.json or model.onnx)' })
     .option('rounding-bits', { type: 'number', describe: 'round accumulators to n (2..8) most significant bits before each table lookup' })

@@ -9,6 +9,7 @@ import { ModelFileError } from '../../src/errors.js';
 import { parseCircuit } from '../../src/export/circuit_schema.js';
 import { predictionsOf, simulateCircuit } from '../../src/export/simulate.js';
 import type { BitWidthReport } from '../../src/export/report.js';
+import { isTreeModelDir, loadTreeEstimator } from '../../src/trees/fhe/index.js';
 import { loadModelDir, readFeatures, type Preprocessing } from './export.js';
 import type { CliCommand } from './command.js';
 
@@ -54,7 +55,14 @@ export async function runSimulate(a: SimulateArgs, log: (s: string) => void = (s
   }
   let agreement: number | null = null;
   const modelDir = a.model ?? (meta.modelDir !== undefined && existsSync(meta.modelDir) ? meta.modelDir : undefined);
-  if (modelDir !== undefined) {
+  if (modelDir !== undefined && isTreeModelDir(modelDir)) {
+    // Tree model: compare with the quantized model in the clear on the raw features (bit-identical expected).
+    const est = loadTreeEstimator(modelDir);
+    const { X: raw } = readFeatures(a.data, pp === null ? null : { ...pp, standardize: undefined }, c.inputSize);
+    const ref = est.predict(raw);
+    const mapped = c.output.task === 'classification' && est.classes_ !== undefined ? sim.predictions.map((p) => est.classes_?.[p] ?? -1) : sim.predictions;
+    agreement = mapped.filter((p, i) => p === ref[i]).length / sim.n;
+  } else if (modelDir !== undefined) {
     const { model } = await loadModelDir(modelDir);
     const out = tf.tidy(() => model.predict(tf.tensor(flat, [sim.n, ...c.inputShape])) as tf.Tensor);
     const ref = predictionsOf(out.dataSync(), sim.n, sim.outputSize, c.output.task);
@@ -86,7 +94,7 @@ export const simulateCommand: CliCommand<SimulateArgs> = {
   builder: (y: Argv) => y
     .option('circuit', { type: 'string', demandOption: true, describe: 'circuit.json written by export' })
     .option('data', { type: 'string', demandOption: true, describe: 'CSV file (with the target column for accuracy)' })
-    .option('model', { type: 'string', describe: 'model folder for the agreement check (default: the one recorded in the circuit)' })
+    .option('model', { type: 'string', describe: 'model folder (network or tree) for the agreement check (default: the one recorded in the circuit)' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }) as unknown as Argv<SimulateArgs>,
   handler: async (args) => {
     await runSimulate(args);

@@ -142,8 +142,10 @@ export function treeToCircuit(model: TreeCircuitSource | QuantizedTreeEnsemble, 
   const nodes: NodeJson[] = [];
   const worst: Range[] = [];
   const tluInputs = new Map<string, Range>();
+  const brevitas = new Map<string, { bits: number; fanIn: number }>();
   const gemm = (name: string, input: string, inRange: Range, w: Int32Array, rows: number, cols: number, bias: Int32Array | null, exact?: Range): Range => {
     const r = exact ?? gemmRange(inRange, w, rows, cols, bias);
+    brevitas.set(name, brevitasAcc(inRange, w, rows, cols));
     const node: GemmNodeJson = {
       op: 'gemm', name, input, shape: [cols], range: rangeJson(r), worstCase: rangeJson(r),
       weights: encodeIntTensor(w, [rows, cols]), bias: bias === null ? null : encodeIntTensor(bias, [cols]),
@@ -199,12 +201,34 @@ export function treeToCircuit(model: TreeCircuitSource | QuantizedTreeEnsemble, 
       ...(quantizer !== null ? { featureQuantizer: quantizer.toJSON() } : {}),
     },
   };
-  return withReport(circuit, q, quantizer, worst, tluInputs, options.calibration, maxTluBits);
+  return withReport(circuit, q, quantizer, worst, tluInputs, brevitas, options.calibration, maxTluBits);
+}
+
+/** Brevitas' `max_acc_bit_width`: `ceil(log2((2^inBits - 1)(2^wBits - 1) · activeFanIn))` (+1 when signed). */
+function brevitasAcc(inRange: Range, w: Int32Array, rows: number, cols: number): { bits: number; fanIn: number } {
+  let fanIn = 0;
+  let wMin = 0;
+  let wMax = 0;
+  for (let c = 0; c < cols; c++) {
+    let k = 0;
+    for (let r = 0; r < rows; r++) {
+      const v = w[r * cols + c] as number;
+      if (v !== 0) k++;
+      wMin = Math.min(wMin, v);
+      wMax = Math.max(wMax, v);
+    }
+    fanIn = Math.max(fanIn, k);
+  }
+  const inBits = bitsForRange(inRange.min, inRange.max);
+  const wBits = bitsForRange(wMin, wMax);
+  const signed = inRange.min < 0 || wMin < 0;
+  const mag = (2 ** inBits - 1) * (2 ** wBits - 1) * Math.max(1, fanIn);
+  return { bits: Math.ceil(Math.log2(mag + 1)) + (signed ? 1 : 0), fanIn };
 }
 
 /** Calibrate (when rows are given), fill the node ranges and build the report. */
 function withReport(circuit: CircuitJson, q: QuantizedTreeEnsemble, quantizer: FeatureQuantizer | null, worst: Range[],
-  tluInputs: Map<string, Range>, calibration: readonly (readonly number[])[] | undefined, limit: number): TreeCircuit {
+  tluInputs: Map<string, Range>, brevitas: Map<string, { bits: number; fanIn: number }>, calibration: readonly (readonly number[])[] | undefined, limit: number): TreeCircuit {
   let ranges: Range[] = worst;
   let agreement: BitWidthReport['agreement'] = null;
   if (calibration !== undefined && calibration.length > 0) {
@@ -232,8 +256,10 @@ function withReport(circuit: CircuitJson, q: QuantizedTreeEnsemble, quantizer: F
   const reports: NodeReport[] = nodes.map((n, i) => {
     const tin = n.op === 'tlu' ? tluInputs.get(n.name) : undefined;
     const w = worst[i] as Range;
+    const acc = n.op === 'gemm' ? brevitas.get(n.name) : undefined;
     return {
       name: n.name, op: n.op, layers: [n.name], range: n.range, worstCase: rangeJson(w),
+      ...(acc !== undefined ? { brevitasAccBits: acc.bits, activeFanIn: acc.fanIn } : {}),
       ...(tin !== undefined && n.op === 'tlu'
         ? { tluInput: { ...rangeJson(tin), shift: 0, rounding: 'halfEven', tables: 1, tableSize: n.inMax - n.inMin + 1 }, pot: false }
         : {}),
@@ -246,7 +272,7 @@ function withReport(circuit: CircuitJson, q: QuantizedTreeEnsemble, quantizer: F
     maxBitWidth: Math.max(q.inputBits, ...reports.map((r) => r.range.bits)),
     maxTluInputBits: Math.max(0, ...reports.map((r) => r.tluInput?.bits ?? 0)),
     maxWorstCaseAccumulatorBits: Math.max(0, ...reports.filter((r) => r.op === 'gemm').map((r) => r.worstCase.bits)),
-    maxBrevitasAccBits: 0,
+    maxBrevitasAccBits: Math.max(0, ...reports.map((r) => r.brevitasAccBits ?? 0)),
     bitWidthLimit: limit,
     nodes: reports,
     potRoundPbs: [],
