@@ -58,6 +58,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+// No top-level await here: tests import this module, and a top-level await would make Node load it (and a second
+// copy of every src module it imports) as ESM beside the CommonJS copy, breaking instanceof and class registries.
 if (process.argv[1] !== undefined && /cli\.(ts|js)$/.test(process.argv[1])) {
-  process.exitCode = await main(hideBin(process.argv));
+  void main(hideBin(process.argv)).then((code) => { process.exitCode = code; });
 }
