@@ -92,14 +92,25 @@ function runPeer(args: RunArgs, names: string[]): { torch: string; results: Peer
   if (probe.status !== 0) {
     return { skipped: `${PYTHON} cannot import torch (apt-get install python3-torch to enable the peer)` };
   }
-  const argv = [path.join(HERE, 'peer_torch.py'), '--only', names.join(','), '--threads', args.peerThreads.join(',')];
-  if (args.quick) argv.push('--quick');
-  const run = spawnSync(PYTHON, argv, { encoding: 'utf8', timeout: 20 * 60 * 1000, maxBuffer: 16 << 20 });
-  const line = (run.stdout ?? '').split('\n').reverse().find((l) => l.startsWith('{'));
-  if (run.status !== 0 || line === undefined) {
-    return { skipped: `peer_torch.py failed: ${(run.stderr ?? '').trim().split('\n').slice(-1)[0] ?? ''}` };
+  // One process per thread count: OpenMP and the BLAS behind Debian's torch (BLAS_INFO=generic, often OpenBLAS
+  // with its own pthreads) read their thread counts from the environment at start-up.
+  const results: PeerResult[] = [];
+  let version = '';
+  for (const threads of args.peerThreads) {
+    const argv = [path.join(HERE, 'peer_torch.py'), '--only', names.join(','), '--threads', String(threads)];
+    if (args.quick) argv.push('--quick');
+    const n = String(threads);
+    const env = { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n };
+    const run = spawnSync(PYTHON, argv, { encoding: 'utf8', env, timeout: 20 * 60 * 1000, maxBuffer: 16 << 20 });
+    const line = (run.stdout ?? '').split('\n').reverse().find((l) => l.startsWith('{'));
+    if (run.status !== 0 || line === undefined) {
+      return { skipped: `peer_torch.py failed: ${(run.stderr ?? '').trim().split('\n').slice(-1)[0] ?? ''}` };
+    }
+    const parsed = JSON.parse(line) as { torch: string; results: PeerResult[] };
+    version = parsed.torch;
+    results.push(...parsed.results);
   }
-  return JSON.parse(line) as { torch: string; results: PeerResult[] };
+  return { torch: version, results };
 }
 
 const isResult = (r: WorkloadResult | WorkloadFailure): r is WorkloadResult => !('error' in r);
