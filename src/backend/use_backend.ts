@@ -68,12 +68,29 @@ export async function useBackend(name: BackendName = 'auto', options: { quiet?: 
       registerExtraKernels(cand);
       const reason = failures.length === 0 ? `using ${cand}` : `using ${cand} (${failures.join('; ')})`;
       if (options.quiet === false) process.stderr.write(`tfjs-qat: ${reason}\n`);
-      return { backend: cand, reason };
+      chosen = { backend: cand, reason };
+      return chosen;
     }
     if (!ok) failures.push(`${cand}: setBackend failed`);
   }
   throw new BackendError(`useBackend('${name}'): no backend could be initialized: ${failures.join('; ')}. ` +
     `Install @tensorflow/tfjs-backend-wasm or use 'cpu'.`);
+}
+
+let chosen: BackendChoice | null = null;
+
+/**
+ * Make sure a backend is active: if `useBackend` was never called (and no other backend was set up by the
+ * user), run `useBackend('auto')`. Called by the estimators' `fit`, so users need not set a backend first.
+ */
+export async function ensureBackend(): Promise<BackendChoice> {
+  if (chosen !== null && tf.getBackend() === chosen.backend) return chosen;
+  const active = tf.engine().backendName as string | null | undefined;
+  if (typeof active === 'string' && active.length > 0 && chosen === null) {
+    registerExtraKernels(active as 'tensorflow' | 'wasm' | 'cpu');
+    return { backend: active as 'tensorflow' | 'wasm' | 'cpu', reason: `using ${active} (already active)` };
+  }
+  return useBackend('auto', { quiet: true });
 }
 
 /** Name of the currently active tfjs backend. */

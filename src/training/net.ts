@@ -2,6 +2,7 @@
  * NeuralNet: a skorch-style estimator around any tfjs LayersModel builder. It knows no layer types:
  * `fit -> fitLoop -> runEpoch -> trainStep`, each overridable; callbacks observe and steer training.
  */
+import { ensureBackend } from '../backend/use_backend.js';
 import { compileEstimator, type CompiledEstimator, type FheEstimatorLike } from '../export/estimator_fhe.js';
 import type { ExportCircuitOptions } from '../export/to_circuit.js';
 import * as tf from '@tensorflow/tfjs';
@@ -239,6 +240,7 @@ export class NeuralNet<P = number[][]> {
 
   /** Train for `epochs` (default `maxEpochs`) more epochs without re-initializing (initializes if needed). */
   async partialFit(X: FeatureInput, y: TargetInput, epochs?: number): Promise<this> {
+    await ensureBackend();
     const feats = toFeatures(X, 'X', this.initialized_ ? this.sampleShape_ : undefined);
     let targets: EncodedTargets | undefined;
     try {
