@@ -52,6 +52,8 @@ export abstract class QuantActivation extends tf.layers.Layer implements QuantOu
   private bufferVar: LayerVariable | null = null;
   private valueVar: LayerVariable | null = null;
   private lastScale: tf.Tensor | null = null;
+  /** JS copy of the counter, valid while the counter variable still holds the same data (dataId). */
+  private counterMirror: { dataId: object; value: number } | null = null;
   private readonly rawArgs: QuantActivationArgs;
 
   constructor(args: QuantActivationArgs, relu: boolean) {
@@ -100,18 +102,30 @@ export abstract class QuantActivation extends tf.layers.Layer implements QuantOu
       if (training && needsLearnedSwitch(this.quant, counter)) {
         v.value.write(learnedValueFromBuffer(v.buffer.read(), this.quant));
         counter += 1;
-        v.counter.write(tf.scalar(counter));
+        this.writeCounter(counter);
       }
       const step = activationScaleStep(x, this.quant, { counter, buffer: v.buffer.read(), value: v.value.read() }, training);
       if (step.buffer !== undefined) v.buffer.write(step.buffer);
-      if (step.counter !== counter) v.counter.write(tf.scalar(step.counter));
+      if (step.counter !== counter) this.writeCounter(step.counter);
       this.lastScale = replaceKept(this.lastScale, step.scale);
       return fakeQuantize(x, { ...this.quant, scale: step.scale, clampGrad: 'mask' });
     });
   }
 
+  /** The counter, read from the variable only when its data changed since the last read or write (no sync per forward). */
   private readCounter(): number {
-    return this.vars().counter.read().dataSync()[0] ?? 0;
+    const t = this.vars().counter.read();
+    const m = this.counterMirror;
+    if (m !== null && m.dataId === t.dataId) return m.value;
+    const value = t.dataSync()[0] ?? 0;
+    this.counterMirror = { dataId: t.dataId as object, value };
+    return value;
+  }
+
+  private writeCounter(c: number): void {
+    const v = this.vars().counter;
+    v.write(tf.scalar(c));
+    this.counterMirror = { dataId: v.read().dataId as object, value: Math.fround(c) };
   }
 
   /** The quantizer state (Brevitas: counter, buffer, value). */
@@ -131,9 +145,11 @@ export abstract class QuantActivation extends tf.layers.Layer implements QuantOu
       if (val === undefined) continue;
       if (typeof val !== 'number' || !Number.isFinite(val)) throw new ConfigError(`${this.name}.setQuantState: ${k} must be a finite number, got ${String(val)}`);
     }
-    if (s.counter !== undefined) v.counter.write(tf.scalar(s.counter));
-    if (s.buffer !== undefined) v.buffer.write(tf.scalar(s.buffer));
-    if (s.value !== undefined) v.value.write(tf.scalar(s.value));
+    tf.tidy(() => {
+      if (s.counter !== undefined) this.writeCounter(s.counter);
+      if (s.buffer !== undefined) v.buffer.write(tf.scalar(s.buffer));
+      if (s.value !== undefined) v.value.write(tf.scalar(s.value));
+    });
   }
 
   /**

@@ -12,7 +12,7 @@ import { normalizeEnum, type WeightQuantConfig } from '../quant/config.js';
 import { biasQuant, weightQuant, WEIGHT_PRESETS, type BiasPresetName, type WeightPresetName } from '../quant/presets.js';
 import { intThreshold, potIntThreshold, worstCaseAccumulatorBits } from '../quant/int_range.js';
 import { absMaxScale } from '../quant/scaling.js';
-import { fakeQuantize, quantizeToInt } from '../quant/fake_quant.js';
+import { fakeQuantize, fakeQuantizeWeight, quantizeToInt } from '../quant/fake_quant.js';
 import { upstreamProvider, type QuantMeta } from './quant_meta.js';
 
 /** Initializer: a tfjs initializer object or identifier (e.g. 'glorotUniform'). */
@@ -61,6 +61,23 @@ function resolveInitializer(x: InitializerLike | undefined, dflt: string): Initi
   return f();
 }
 
+/**
+ * Hand a tensor created in the innermost tf.tidy scope to the outermost one, so that it lives (and can be reused)
+ * until the outermost tidy ends (e.g. the whole `model.predict`) and is then disposed like any tidy temporary: the
+ * eval cache never holds tensors beyond the caller's scope. With a single scope it is left where it is.
+ */
+function moveToOutermostScope(t: tf.Tensor): void {
+  const stack = (tf.engine().state as unknown as { scopeStack?: Array<{ track: tf.Tensor[] }> }).scopeStack;
+  if (stack === undefined || stack.length < 2) return;
+  const inner = stack[stack.length - 1]?.track;
+  const outer = stack[0]?.track;
+  if (inner === undefined || outer === undefined) return;
+  const i = inner.lastIndexOf(t);
+  if (i < 0) return;
+  inner.splice(i, 1);
+  outer.push(t);
+}
+
 /** Base class of QuantLinear and QuantConv2D. */
 export abstract class QuantWeightLayer extends tf.layers.Layer {
   readonly useBias: boolean;
@@ -72,6 +89,8 @@ export abstract class QuantWeightLayer extends tf.layers.Layer {
   protected kernel: LayerVariable | null = null;
   protected bias: LayerVariable | null = null;
   private mask: tf.Tensor | null = null;
+  /** Quantized kernel and scale reused by forwards without a gradient tape, keyed by the kernel's data and the mask. */
+  private evalCache: { dataId: object; mask: tf.Tensor | null; wq: tf.Tensor; sw: tf.Tensor } | null = null;
   protected readonly kernelInitializer: Initializer;
   protected readonly biasInitializer: Initializer;
 
@@ -131,11 +150,44 @@ export abstract class QuantWeightLayer extends tf.layers.Layer {
 
   /** Fake-quantized kernel (differentiable, Brevitas' gradients). */
   quantizedKernel(): tf.Tensor {
-    return tf.tidy(() => {
-      const w = this.maskedKernel();
-      const s = this.weightScaleTensor(w);
-      return fakeQuantize(w, { ...this.weightQuantConfig, scale: s, clampGrad: 'ste' });
-    });
+    return tf.tidy(() => this.quantizeKernel(this.maskedKernel()).wq);
+  }
+
+  /** Weight quantizer on `w`: the fused weight fake-quant (one kernel, one gradient kernel on wasm/cpu). */
+  private quantizeKernel(w: tf.Tensor): { wq: tf.Tensor; scale: tf.Tensor } {
+    const c = this.weightQuantConfig;
+    return fakeQuantizeWeight(w, { bitWidth: c.bitWidth, signed: c.signed, narrowRange: c.narrowRange, threshold: this.weightThreshold, perChannel: c.perChannel, restrict: c.restrict });
+  }
+
+  /**
+   * The quantized kernel and its scale for this forward. With no gradient tape recording (inference, e.g.
+   * model.predict) the result is cached until the kernel's data (a new dataId after every assignment) or the
+   * mask changes: the quantized weights depend on nothing else.
+   */
+  private forwardKernel(): { wq: tf.Tensor; sw: tf.Tensor } {
+    const st = tf.engine().state;
+    const taping = st.gradientDepth > 0 && st.kernelDepth === 0;
+    if (taping) {
+      const { wq, scale } = this.quantizeKernel(this.maskedKernel());
+      return { wq, sw: scale };
+    }
+    const dataId = this.kernelVar().read().dataId as object;
+    const c = this.evalCache;
+    if (c !== null && c.dataId === dataId && c.mask === this.mask && !c.wq.isDisposed) return { wq: c.wq, sw: c.sw };
+    this.clearEvalCache();
+    const { wq, scale } = this.quantizeKernel(this.maskedKernel());
+    moveToOutermostScope(wq);
+    moveToOutermostScope(scale);
+    this.evalCache = { dataId, mask: this.mask, wq, sw: scale };
+    return { wq, sw: scale };
+  }
+
+  private clearEvalCache(): void {
+    if (this.evalCache !== null) {
+      this.evalCache.wq.dispose();
+      this.evalCache.sw.dispose();
+    }
+    this.evalCache = null;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
@@ -143,9 +195,7 @@ export abstract class QuantWeightLayer extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       if (x === undefined) throw new ConfigError(`${this.name} expects one input tensor`);
-      const w = this.maskedKernel();
-      const sw = this.weightScaleTensor(w);
-      const wq = fakeQuantize(w, { ...this.weightQuantConfig, scale: sw, clampGrad: 'ste' });
+      const { wq, sw } = this.forwardKernel();
       let bq: tf.Tensor | null = null;
       if (this.useBias && this.bias !== null) {
         const b = this.bias.read();
@@ -251,6 +301,7 @@ export abstract class QuantWeightLayer extends tf.layers.Layer {
   }
 
   override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    this.clearEvalCache();
     if (this.mask !== null) this.mask.dispose();
     this.mask = null;
     return super.dispose();

@@ -7,6 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { intRange, type IntGrid } from './int_range.js';
+import type { ScaleRestrict } from './config.js';
+import { absMaxScale } from './scaling.js';
+import { fakeQuantKernel, fqKernelSupports, quantKernelsActive, weightFakeQuantKernel } from './kernels/ops.js';
 
 /** How the gradient passes the clamp. */
 export type ClampGrad = 'ste' | 'mask';
@@ -76,10 +79,16 @@ function makeFq(minInt: number, maxInt: number, zp: number, clampGrad: ClampGrad
 }
 
 /**
- * Fake-quantize `x` (quantize then dequantize) with straight-through gradients.
+ * Fake-quantize `x` (quantize then dequantize) with straight-through gradients. On wasm and cpu this is one fused
+ * kernel (QatFakeQuant) with a one-pass gradient; elsewhere the composed tfjs ops (`fakeQuantizeComposed`).
  * @example fakeQuantize(tf.tensor([0.3, 1.7, 9.6]), {scale: 1, bitWidth: 4, signed: true, narrowRange: false}) // [0, 2, 7]
  */
 export function fakeQuantize(x: tf.Tensor, o: FakeQuantizeOptions): tf.Tensor {
+  return fq(x, o, false);
+}
+
+/** The composed-ops reference of `fakeQuantize` (used on backends without the fused kernels, and by tests). */
+export function fakeQuantizeComposed(x: tf.Tensor, o: FakeQuantizeOptions): tf.Tensor {
   const { minInt, maxInt } = intRange(o);
   const zp = o.zeroPoint ?? 0;
   const cg = o.clampGrad ?? 'mask';
@@ -96,10 +105,29 @@ export function fakeQuantize(x: tf.Tensor, o: FakeQuantizeOptions): tf.Tensor {
   });
 }
 
+function fq(x: tf.Tensor, o: FakeQuantizeOptions, intOutput: boolean): tf.Tensor {
+  if (!quantKernelsActive()) return intOutput ? quantizeToIntComposed(x, o) : fakeQuantizeComposed(x, o);
+  const { minInt, maxInt } = intRange(o);
+  const attrs = { minInt, maxInt, zeroPoint: o.zeroPoint ?? 0, clampGrad: o.clampGrad ?? 'mask', intOutput };
+  if (typeof o.scale === 'number') {
+    if (x.dtype !== 'float32' || x.size === 0) return intOutput ? quantizeToIntComposed(x, o) : fakeQuantizeComposed(x, o);
+    const s = tf.scalar(o.scale);
+    const out = fakeQuantKernel(x, s, attrs);
+    s.dispose();
+    return out;
+  }
+  if (!fqKernelSupports(x, o.scale)) return intOutput ? quantizeToIntComposed(x, o) : fakeQuantizeComposed(x, o);
+  return fakeQuantKernel(x, o.scale, attrs);
+}
+
 /**
  * The integer tensor of a fake quantization (no gradient): clamp(round(x/scale + zp), min, max), as float32 values.
  */
 export function quantizeToInt(x: tf.Tensor, o: FakeQuantizeOptions): tf.Tensor {
+  return fq(x, o, true);
+}
+
+function quantizeToIntComposed(x: tf.Tensor, o: FakeQuantizeOptions): tf.Tensor {
   const { minInt, maxInt } = intRange(o);
   const zp = o.zeroPoint ?? 0;
   return tf.tidy(() => {
@@ -107,5 +135,35 @@ export function quantizeToInt(x: tf.Tensor, o: FakeQuantizeOptions): tf.Tensor {
     let y = tf.div(x, s);
     if (zp !== 0) y = tf.add(y, zp);
     return tf.clipByValue(tf.round(y), minInt, maxInt);
+  });
+}
+
+/** A weight quantizer: signed grid, abs-max scale with threshold T (per tensor or per last-axis channel). */
+export interface WeightFakeQuantOptions extends IntGrid {
+  /** The int threshold T: scale = max(max|W|, 1e-10) / T (or its power of two / T). */
+  readonly threshold: number;
+  /** @default false */
+  readonly perChannel?: boolean;
+  /** @default 'float' */
+  readonly restrict?: ScaleRestrict;
+}
+
+/**
+ * Brevitas' weight quantizer in one op: scale = absMaxScale(w), wq = fakeQuantize(w, scale, 'ste'). Returns both;
+ * gradients are those of the composition (STE to w, plus the scale path to the arg-max elements, including any
+ * gradient that reaches `scale` from other uses, e.g. an Int32 bias scale). Fused kernel on wasm and cpu.
+ */
+export function fakeQuantizeWeight(w: tf.Tensor, o: WeightFakeQuantOptions): { wq: tf.Tensor; scale: tf.Tensor } {
+  const perChannel = o.perChannel === true;
+  const restrict = o.restrict ?? 'float';
+  if (quantKernelsActive() && w.dtype === 'float32' && w.rank >= 1 && w.size > 0) {
+    const { minInt, maxInt } = intRange(o);
+    const [wq, scale] = weightFakeQuantKernel(w, { threshold: o.threshold, perChannel, pot: restrict === 'powerOfTwo', minInt, maxInt });
+    return { wq, scale };
+  }
+  return tf.tidy(() => {
+    const scale = absMaxScale(w, { threshold: o.threshold, perChannel, restrict });
+    const wq = fakeQuantize(w, { bitWidth: o.bitWidth, signed: o.signed, narrowRange: o.narrowRange, scale, clampGrad: 'ste' });
+    return { wq, scale };
   });
 }

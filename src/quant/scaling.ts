@@ -7,12 +7,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ScaleRestrict } from './config.js';
+import { MAX_SELECT_RANK, absMaxScaleKernel, percentileStatKernel, pow2CeilKernel, quantKernelsActive } from './kernels/ops.js';
 
 /** Lower bound of every statistic (Brevitas' scaling_min_val / clamp). */
 export const MIN_STAT = Math.fround(1e-10);
 
 /** Exact 2^ceil(log2 v) for positive float32 tensors (fixes float32 log rounding at powers of two). No gradient. */
 export function exactPow2Ceil(v: tf.Tensor): tf.Tensor {
+  if (quantKernelsActive() && v.dtype === 'float32') return pow2CeilKernel(v);
   return tf.tidy(() => {
     const c0 = tf.ceil(tf.div(tf.log(v), Math.LN2));
     const p0 = tf.pow(tf.scalar(2), c0);
@@ -96,6 +98,14 @@ function makeAbsMax(threshold: number, perChannel: boolean, restrict: ScaleRestr
  * arg-max element(s), as in Brevitas' STATS scaling.
  */
 export function absMaxScale(w: tf.Tensor, o: AbsMaxScaleOptions): tf.Tensor {
+  if (quantKernelsActive() && w.dtype === 'float32' && w.rank >= 1 && w.size > 0) {
+    return absMaxScaleKernel(w, { threshold: o.threshold, perChannel: o.perChannel === true, pot: o.restrict === 'powerOfTwo' });
+  }
+  return absMaxScaleComposed(w, o);
+}
+
+/** The composed-ops reference of `absMaxScale`. */
+export function absMaxScaleComposed(w: tf.Tensor, o: AbsMaxScaleOptions): tf.Tensor {
   const key = `${o.threshold}|${o.perChannel === true}|${o.restrict ?? 'float'}`;
   let f = absMaxCache.get(key);
   if (f === undefined) {
@@ -153,6 +163,15 @@ function makeStat(percentile: number): StatFn {
  * Gradient: sign(x) at the selected element.
  */
 export function percentileStat(x: tf.Tensor, percentile = 99.999): tf.Tensor {
+  if (quantKernelsActive() && x.dtype === 'float32' && x.size > 0) {
+    const j = x.size - percentileK(x.size, percentile) + 1;
+    if (j <= MAX_SELECT_RANK) return percentileStatKernel(x, j);
+  }
+  return percentileStatComposed(x, percentile);
+}
+
+/** The composed-ops reference of `percentileStat` (tf.max / tf.topk). */
+export function percentileStatComposed(x: tf.Tensor, percentile = 99.999): tf.Tensor {
   let f = statCache.get(percentile);
   if (f === undefined) {
     f = makeStat(percentile);

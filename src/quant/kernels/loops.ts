@@ -1,0 +1,220 @@
+/**
+ * The quantizer arithmetic as plain loops over float32 typed arrays (the wasm heap or cpu buffers), in Brevitas'
+ * float32 order (brevitas-semantics.md §3): y = f32(x / s) [+ zp], q = clamp(round_half_even(y)), out = f32(q * s).
+ * A JS double holding a float32 is exact, and one +, -, x or / on two float32 values rounded once by `Math.fround`
+ * (or by storing into a Float32Array) is the float32 result bit for bit.
+ *
+ * Scales are per tensor (`scale.length === 1`) or per last-axis channel (`scale.length === C`, element i uses
+ * channel i % C).
+ */
+
+const f32 = Math.fround;
+
+/** Brevitas' lower bound of every statistic (scaling_min_val), as float32. */
+export const MIN_STAT_F32 = Math.fround(1e-10);
+
+/** Integer grid bounds of one quantizer, as float32 values (tfjs compares in float32). */
+export interface GridBounds {
+  /** Smallest integer (fround'ed). */
+  readonly minF: number;
+  /** Largest integer (fround'ed). */
+  readonly maxF: number;
+  /** Zero point (0 for every Brevitas preset used here). */
+  readonly zp: number;
+}
+
+/**
+ * Round half to even of a finite or non-finite double (torch.round). Negative ties and -0 follow `Math.round`:
+ * -0.5 -> -0, -2.5 -> -2, -1.5 -> -2.
+ */
+export function rhe(y: number): number {
+  const r = Math.round(y);
+  return r - y === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Exact 2^ceil(log2 v) for a positive finite double (v a float32 value). */
+export function pow2Ceil(v: number): number {
+  let p = 2 ** Math.ceil(Math.log2(v));
+  if (p / 2 >= v) p /= 2;
+  else if (p < v) p *= 2;
+  return p;
+}
+
+/** Forward fake quantization: out[i] = f32((q - zp) * s), or q itself when `intOut`. */
+export function fakeQuantForward(x: Float32Array, scale: Float32Array, out: Float32Array, g: GridBounds, intOut: boolean): void {
+  const n = x.length;
+  const C = scale.length;
+  const { minF, maxF, zp } = g;
+  if (C === 1 && zp === 0) {
+    const s = scale[0]!;
+    for (let i = 0; i < n; i++) {
+      const r = rhe(f32(x[i]! / s));
+      const q = r < minF ? minF : r > maxF ? maxF : r;
+      out[i] = intOut ? q : q * s;
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const s = scale[C === 1 ? 0 : i % C]!;
+    let y = f32(x[i]! / s);
+    if (zp !== 0) y = f32(y + zp);
+    const r = rhe(y);
+    const q = r < minF ? minF : r > maxF ? maxF : r;
+    out[i] = intOut ? q : zp !== 0 ? f32(q - zp) * s : q * s;
+  }
+}
+
+/**
+ * Backward of fake quantization. ds[c] = sum_i dy_i * d out_i / d s with d out/d s = f32(qc - yc) inside the
+ * grid (qc = q - zp, yc = y - zp) and qc where clamped ('mask'); always f32(qc - yc) for 'ste'. With `dx` (mask
+ * mode), dx_i = inside ? dy_i : 0. Sums accumulate in double.
+ */
+export function fakeQuantBackward(
+  dy: Float32Array, x: Float32Array, scale: Float32Array, ds: Float64Array, dx: Float32Array | null, g: GridBounds,
+): void {
+  const n = x.length;
+  const C = scale.length;
+  const { minF, maxF, zp } = g;
+  ds.fill(0);
+  if (C === 1 && zp === 0) {
+    const s = scale[0]!;
+    let acc = 0;
+    if (dx === null) {
+      for (let i = 0; i < n; i++) {
+        const y = f32(x[i]! / s);
+        const r = rhe(y);
+        const q = r < minF ? minF : r > maxF ? maxF : r;
+        acc += dy[i]! * f32(q - y);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const y = f32(x[i]! / s);
+        const r = rhe(y);
+        const d = dy[i]!;
+        if (r < minF) { dx[i] = 0; acc += d * minF; } else if (r > maxF) { dx[i] = 0; acc += d * maxF; } else { dx[i] = d; acc += d * f32(r - y); }
+      }
+    }
+    ds[0] = acc;
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const c = C === 1 ? 0 : i % C;
+    const s = scale[c]!;
+    let y = f32(x[i]! / s);
+    if (zp !== 0) y = f32(y + zp);
+    const r = rhe(y);
+    const inside = r >= minF && r <= maxF;
+    const q = inside ? r : r < minF ? minF : maxF;
+    const qc = zp !== 0 ? f32(q - zp) : q;
+    const yc = zp !== 0 ? f32(y - zp) : y;
+    const d = dy[i]!;
+    if (dx === null) {
+      ds[c]! += d * f32(qc - yc);
+    } else if (inside) {
+      dx[i] = d;
+      ds[c]! += d * f32(qc - yc);
+    } else {
+      dx[i] = 0;
+      ds[c]! += d * qc;
+    }
+  }
+}
+
+/** max|w| per tensor (C = 1) or per last-axis channel, into `m` (length C). Not clamped at MIN_STAT. */
+export function absMax(w: Float32Array, m: Float64Array): void {
+  const C = m.length;
+  const n = w.length;
+  m.fill(0);
+  if (C === 1) {
+    let mx = 0;
+    for (let i = 0; i < n; i++) {
+      const a = Math.abs(w[i]!);
+      if (a > mx) mx = a;
+    }
+    m[0] = mx;
+    return;
+  }
+  for (let i = 0; i < n; i += C) {
+    for (let c = 0; c < C; c++) {
+      const a = Math.abs(w[i + c]!);
+      if (a > m[c]!) m[c] = a;
+    }
+  }
+}
+
+/** Scale from the raw abs-max: f32(max(m, 1e-10) / T), or f32(2^ceil(log2 max(m, 1e-10)) / T) for PoT. */
+export function scaleFromAbsMax(mRaw: number, threshold: number, pot: boolean): number {
+  const m = mRaw > MIN_STAT_F32 ? mRaw : MIN_STAT_F32;
+  return f32((pot ? f32(pow2Ceil(m)) : m) / threshold);
+}
+
+/**
+ * The scale-path gradient of an abs-max scale (Brevitas STATS scaling) added into `dw`:
+ * dw[m] += sign(w_m) * f32(f32(ds_c * dsDm) / count_c) at every arg-max element of channel c, where dsDm is
+ * f32(1/T) (float) or f32(s/m) (PoT) and nothing flows when max|w_c| <= 1e-10 (clamped statistic).
+ * `mRaw` holds max|w| per channel (from `absMax`).
+ */
+export function addAbsMaxScaleGrad(
+  w: Float32Array, dw: Float32Array, ds: ArrayLike<number>, scale: ArrayLike<number>, mRaw: Float64Array, threshold: number, pot: boolean,
+): void {
+  const C = mRaw.length;
+  const n = w.length;
+  const count = new Float64Array(C);
+  for (let i = 0; i < n; i++) {
+    const c = C === 1 ? 0 : i % C;
+    if (Math.abs(w[i]!) === mRaw[c]!) count[c]! += 1;
+  }
+  const per = new Float64Array(C);
+  const invT = f32(1 / threshold);
+  for (let c = 0; c < C; c++) {
+    const m = mRaw[c]!;
+    if (!(m > MIN_STAT_F32) || count[c] === 0) continue;
+    const dsDm = pot ? f32(scale[c]! / m) : invT;
+    per[c] = f32(f32(f32(ds[c]!) * dsDm) / count[c]!);
+  }
+  for (let i = 0; i < n; i++) {
+    const c = C === 1 ? 0 : i % C;
+    const v = w[i]!;
+    if (per[c] !== 0 && Math.abs(v) === mRaw[c]!) dw[i] = f32(dw[i]! + (v > 0 ? per[c]! : -per[c]!));
+  }
+}
+
+/** Result of `selectTopAbs`: the j-th largest |x| and its flat index. */
+export interface TopAbs {
+  readonly value: number;
+  readonly index: number;
+}
+
+/**
+ * The j-th largest |x| (1-based; j = 1 is the max) in one pass, ordered by (|x| descending, index ascending) as
+ * tf.topk/argMax do; for small j (a few): keeps a sorted list of j candidates.
+ */
+export function selectTopAbs(x: Float32Array, j: number): TopAbs {
+  const n = x.length;
+  if (j === 1) {
+    let mx = -1;
+    let idx = 0;
+    for (let i = 0; i < n; i++) {
+      const a = Math.abs(x[i]!);
+      if (a > mx) { mx = a; idx = i; }
+    }
+    return { value: mx, index: idx };
+  }
+  const vals = new Float64Array(j).fill(-1);
+  const idxs = new Int32Array(j);
+  let thr = -1; // the j-th value so far: an element enters only if strictly larger
+  for (let i = 0; i < n; i++) {
+    const a = Math.abs(x[i]!);
+    if (a <= thr) continue;
+    let p = j - 1;
+    while (p > 0 && vals[p - 1]! < a) {
+      vals[p] = vals[p - 1]!;
+      idxs[p] = idxs[p - 1]!;
+      p--;
+    }
+    vals[p] = a;
+    idxs[p] = i;
+    thr = vals[j - 1]!;
+  }
+  return { value: vals[j - 1]!, index: idxs[j - 1]! };
+}

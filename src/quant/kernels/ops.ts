@@ -1,0 +1,91 @@
+/**
+ * Calling the fused quantizer kernels (register.ts) through the engine, so each forward is one tape node with a
+ * registered gradient. `quantKernelsActive()` tells the public quantizer functions (fake_quant.ts, scaling.ts)
+ * whether to use them; otherwise (tfjs-node 'tensorflow', webgl, ...) they run their composed tfjs-op version.
+ *
+ * Environment: `TFJS_QAT_NO_QUANT_KERNELS=1` starts with the kernels disabled (composed ops everywhere), for A/B
+ * benchmarks; `setQuantKernelsEnabled` switches at run time.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { QUANT_KERNELS, registerQuantKernels } from './register.js';
+
+registerQuantKernels();
+
+const envOff = ((): boolean => {
+  const v = (typeof process !== 'undefined' ? process.env['TFJS_QAT_NO_QUANT_KERNELS'] : undefined) ?? '';
+  return v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+})();
+let enabled = !envOff;
+
+/** Enable or disable the fused quantizer kernels (composed tfjs ops when disabled). Returns the previous setting. */
+export function setQuantKernelsEnabled(on: boolean): boolean {
+  const prev = enabled;
+  enabled = on;
+  return prev;
+}
+
+/** True when the fused kernels run on the active backend (wasm or cpu, and not disabled). */
+export function quantKernelsActive(): boolean {
+  if (!enabled) return false;
+  const b = tf.getBackend();
+  return (b === 'wasm' || b === 'cpu') && tf.getKernel(QUANT_KERNELS.fakeQuant, b) !== undefined;
+}
+
+/** Integer grid and clamp-gradient attributes of QatFakeQuant. */
+export interface FqKernelAttrs {
+  readonly minInt: number;
+  readonly maxInt: number;
+  readonly zeroPoint: number;
+  readonly clampGrad: 'ste' | 'mask';
+  readonly intOutput: boolean;
+}
+
+/**
+ * True when QatFakeQuant handles (x, scale): float32, scale of size 1 or one value per last-axis channel
+ * ([C], [1,C], ...), with rank <= x's rank (so the output has x's shape).
+ */
+export function fqKernelSupports(x: tf.Tensor, scale: tf.Tensor): boolean {
+  if (x.dtype !== 'float32' || scale.dtype !== 'float32' || x.size === 0 || scale.rank > x.rank) return false;
+  if (scale.size === 1) return true;
+  const c = x.shape[x.rank - 1];
+  return scale.shape[scale.rank - 1] === c && scale.shape.every((d, i) => i === scale.rank - 1 || d === 1);
+}
+
+/** QatFakeQuant: one pass forward; its gradient is one pass (dx for 'mask', dscale always). */
+export function fakeQuantKernel(x: tf.Tensor, scale: tf.Tensor, a: FqKernelAttrs): tf.Tensor {
+  return tf.engine().runKernel(QUANT_KERNELS.fakeQuant, { x, scale }, { ...a }) as tf.Tensor;
+}
+
+/** Attributes of the abs-max weight kernels. */
+export interface AbsMaxKernelAttrs {
+  /** The int threshold T: scale = max|w| / T. */
+  readonly threshold: number;
+  readonly perChannel: boolean;
+  /** Power-of-two scale (2^ceil(log2 max) / T). */
+  readonly pot: boolean;
+}
+
+/** QatWeightFakeQuant: [wq, scale] in two passes; gradient dw = dwq + Brevitas' scale-path term (one kernel). */
+export function weightFakeQuantKernel(w: tf.Tensor, a: AbsMaxKernelAttrs & { minInt: number; maxInt: number }): [tf.Tensor, tf.Tensor] {
+  return tf.engine().runKernel(QUANT_KERNELS.weightFakeQuant, { w }, { ...a, zeroPoint: 0 }) as [tf.Tensor, tf.Tensor];
+}
+
+/** QatAbsMaxScale: the abs-max scale alone (gradient to the arg-max elements). */
+export function absMaxScaleKernel(w: tf.Tensor, a: AbsMaxKernelAttrs): tf.Tensor {
+  return tf.engine().runKernel(QUANT_KERNELS.absMaxScale, { w }, { ...a }) as tf.Tensor;
+}
+
+/** Largest rank-from-the-top the one-pass selection handles (Brevitas' 99.999 percentile: numel / 100000 + 1). */
+export const MAX_SELECT_RANK = 64;
+
+/** QatPercentileStat: max(j-th largest |x|, 1e-10) (a scalar) with the gradient sign(x) at the selected element. */
+export function percentileStatKernel(x: tf.Tensor, rankFromTop: number): tf.Tensor {
+  const [stat, index] = tf.engine().runKernel(QUANT_KERNELS.percentileStat, { x }, { rank: rankFromTop }) as [tf.Tensor, tf.Tensor];
+  index.dispose();
+  return stat;
+}
+
+/** QatPow2Ceil: exact 2^ceil(log2 v) elementwise (zero gradient). */
+export function pow2CeilKernel(v: tf.Tensor): tf.Tensor {
+  return tf.engine().runKernel(QUANT_KERNELS.pow2Ceil, { x: v }, {}) as tf.Tensor;
+}
