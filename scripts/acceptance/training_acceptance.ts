@@ -133,5 +133,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ''))) {
-  await main();
+  void main(); // no top-level await: tests import this module (see scripts/cli.ts)
 }
