@@ -164,7 +164,7 @@ export class TreeTensorModel {
       let idx: tf.Tensor;
       if (e.postTransform === 'sigmoid') {
         idx = tf.cast(tf.greater(tf.sigmoid(tf.reshape(margin, [-1])), 0.5), 'int32');
-      } else if (e.tieBreak === 'firstTreeToReach' && hasTie(margin)) {
+      } else if (e.tieBreak === 'firstTreeToReach') {
         idx = firstToReach(per);
       } else {
         idx = tf.argMax(margin, 1);
@@ -181,25 +181,18 @@ export class TreeTensorModel {
   }
 }
 
-/** True if some row has two classes with the top score (one small sync; skips the tie-break work otherwise). */
-function hasTie(margin: tf.Tensor2D): boolean {
-  const top = tf.cast(tf.equal(margin, tf.max(margin, 1, true)), 'int32');
-  return (tf.max(tf.sum(top, 1)).dataSync()[0] as number) > 1;
-}
-
 /**
  * ml-array-mode's vote rule on one-hot per-tree votes `[T, N, C]`: among the classes with the most votes, the one
- * whose count reached that maximum at the earliest tree.
+ * whose count reached that maximum at the earliest tree. A class's count reaches its total at tree
+ * `T - Z` where `Z` counts the trees after which no vote for it remains (`suffix sum == 0`), so the winner is the
+ * argmax of `total · (T + 1) + Z`: no broadcasting (slow on wasm), and equal to `argMax(total)` when there is no tie.
  */
 function firstToReach(votes: tf.Tensor3D): tf.Tensor {
   const T = votes.shape[0];
-  const cum = tf.cumsum(votes, 0);
-  const total = tf.gather(cum, T - 1);
-  const top = tf.max(total, 1, true);
-  const reached = tf.cast(tf.equal(cum, top), 'float32');
-  const firstT = tf.cast(tf.argMax(reached, 0), 'float32');
-  const masked = tf.where(tf.equal(total, top), firstT, tf.fill(firstT.shape, T + 1));
-  return tf.argMin(masked, 1);
+  const rest = tf.cumsum(votes, 0, true, true);
+  const z = tf.sum(tf.cast(tf.equal(rest, 0), 'float32'), 0);
+  const total = tf.sum(votes, 0);
+  return tf.argMax(tf.add(tf.mul(total, T + 1), z), 1);
 }
 
 /**

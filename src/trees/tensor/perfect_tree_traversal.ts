@@ -1,12 +1,15 @@
 /**
  * Perfect tree traversal strategy, after Hummingbird's `PerfectTreeTraversalTreeImpl`: every tree is completed to
  * a perfect tree of depth `maxDepth` (a shallow leaf becomes a dummy split whose two children both hold the
- * leaf's value), so node `k` at level `d` has children `2k` and `2k+1` at level `d+1` and no child tables are needed.
+ * leaf's value), so no child tables are needed. Level `d` keeps one table of `T·2^d` nodes where tree `t`'s node
+ * `k` sits at `g = (t << d) + k`; its children sit at `2g` and `2g + 1` in the next level's table, so one step is
+ * `g = 2g + (x[feature[g]] goes right)`, starting from `g = t`. Lookups are `gatherND` on `[trees, rows]` indices
+ * (see tree_traversal.ts for why): 7 same-shape kernels per level.
  */
 import * as tf from '@tensorflow/tfjs';
 import { isLeaf, type TreeEnsemble } from '../tree_ir.js';
 import { exactF32Threshold } from './float32_threshold.js';
-import { compare, type TreeStrategyImpl } from './strategy.js';
+import { rowOffsets, goesRight, type TreeStrategyImpl } from './strategy.js';
 
 /**
  * Compile an ensemble to the perfect-tree-traversal strategy (memory grows as 2^maxDepth per tree).
@@ -41,25 +44,24 @@ export function perfectTreeTraversalStrategy(e: TreeEnsemble): TreeStrategyImpl 
   const FE = feats.map((f) => tf.keep(tf.tensor1d(f, 'int32')));
   const TH = thrs.map((f) => tf.keep(tf.tensor1d(f)));
   const V = tf.keep(tf.tensor2d(leafVals, [T << D, O]));
-  const treeBase = Array.from({ length: D + 1 }, (_, d) => tf.keep(tf.tensor2d(Int32Array.from({ length: T }, (_, t) => t << d), [1, T], 'int32')));
   return {
     strategy: 'perfectTreeTraversal',
     perTree(x: tf.Tensor2D): tf.Tensor3D {
       const [n, nf] = x.shape;
       const flat = tf.reshape(x, [-1]);
-      const rowBase = tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(nf, 'int32')).reshape([n, 1]);
-      let idx: tf.Tensor = tf.zeros([n, T], 'int32');
-      const one = tf.scalar(1, 'int32');
+      const start = new Int32Array(T * n);
+      for (let t = 0; t < T; t++) start.fill(t, t * n, (t + 1) * n);
+      let g: tf.Tensor = tf.tensor3d(start, [T, n, 1], 'int32');
+      const base = rowOffsets(T, n, nf);
       for (let d = 0; d < D; d++) {
-        const g = tf.add(treeBase[d] as tf.Tensor, idx);
-        const xv = tf.gather(flat, tf.add(rowBase, tf.gather(FE[d] as tf.Tensor, g)));
-        const right = tf.cast(tf.logicalNot(compare(xv, tf.gather(TH[d] as tf.Tensor, g), e.splitRule)), 'int32');
-        idx = tf.add(tf.mul(idx, tf.scalar(2, 'int32')), tf.mul(right, one));
+        const xv = tf.gatherND(flat, tf.reshape(tf.add(base, tf.gatherND(FE[d] as tf.Tensor, g)), [T, n, 1]));
+        const right = tf.cast(goesRight(xv, tf.gatherND(TH[d] as tf.Tensor, g), e.splitRule), 'int32');
+        g = tf.add(tf.add(g, g), tf.reshape(right, [T, n, 1]));
       }
-      return tf.transpose(tf.gather(V, tf.add(treeBase[D] as tf.Tensor, idx)), [1, 0, 2]) as unknown as tf.Tensor3D;
+      return tf.gatherND(V, g) as tf.Tensor3D;
     },
     dispose(): void {
-      for (const t of [...FE, ...TH, V, ...treeBase]) t.dispose();
+      for (const t of [...FE, ...TH, V]) t.dispose();
     },
   };
 }

@@ -20,6 +20,22 @@ export function compare(x: tf.Tensor, thresholds: tf.Tensor, rule: SplitRule): t
   return rule === '<=' ? tf.lessEqual(x, thresholds) : tf.less(x, thresholds);
 }
 
+/** Elementwise "goes right": the negation of `x rule threshold` (`x >= t` for `<`, `x > t` for `<=`; inputs are finite). */
+export function goesRight(x: tf.Tensor, thresholds: tf.Tensor, rule: SplitRule): tf.Tensor {
+  return rule === '<=' ? tf.greater(x, thresholds) : tf.greaterEqual(x, thresholds);
+}
+
+/**
+ * Offsets `row · nFeatures` of every row into the flattened input, repeated for each tree: an int32 `[trees, rows]`
+ * tensor built on the host (a broadcasting add is much slower on wasm than one same-shape add).
+ */
+export function rowOffsets(trees: number, rows: number, nFeatures: number): tf.Tensor {
+  const a = new Int32Array(trees * rows);
+  for (let r = 0; r < rows; r++) a[r] = r * nFeatures;
+  for (let t = 1; t < trees; t++) a.copyWithin(t * rows, 0, rows);
+  return tf.tensor2d(a, [trees, rows], 'int32');
+}
+
 /**
  * Hummingbird's default choice by depth: GEMM up to depth 3, perfect tree traversal up to 10, else tree traversal.
  * @example pickStrategy(ensemble) // 'gemm' for depth-3 trees
