@@ -26,9 +26,14 @@ function makeBatches(w: Workload, count: number, seed: number): Array<{ x: tf.Te
 }
 
 /** CPU seconds (user + system) of this process since `from`. */
-function cpuSecondsSince(from: NodeJS.CpuUsage): number {
+export function cpuSecondsSince(from: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(from);
   return (d.user + d.system) / 1e6;
+}
+
+/** Peak resident set size of this process so far, MB. */
+export function peakRssMB(): number {
+  return process.resourceUsage().maxRSS / 1024;
 }
 
 /** Run warm-up, timed training reps and timed inference reps; report medians. */
@@ -84,6 +89,7 @@ export function measureWorkload(w: Workload, opts: MeasureOptions, kernels: 'on'
   model.dispose();
   const msPerStep = median(stepMs);
   return {
+    kind: 'train',
     workload: w.name,
     net: w.net,
     variant: w.variant,
@@ -94,7 +100,7 @@ export function measureWorkload(w: Workload, opts: MeasureOptions, kernels: 'on'
     trainSamplesPerCpuSec: trainCpu > 0 ? (w.batchSize * trainSteps) / trainCpu : 0,
     inferSamplesPerSec: (w.batchSize * 1000) / median(inferMs),
     msPerStep,
-    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    peakRssMB: peakRssMB(),
     leakedTensors: tf.memory().numTensors - tensorsBefore,
     options: opts,
   };

@@ -13,8 +13,10 @@ import { findWorkload } from './workloads/index.js';
 
 const [name = 'mlp-float', backendArg = 'wasm', roundsArg = '5', stepsArg = '5'] = process.argv.slice(2);
 const backend = backendArg === 'cpu' ? 'cpu' : 'wasm';
-const w = findWorkload(name);
-if (w === undefined) throw new Error(`unknown workload '${name}'`);
+const found = findWorkload(name);
+if (found === undefined) throw new Error(`unknown workload '${name}'`);
+if (found.kind === 'custom') throw new Error(`workload '${name}' has its own measurement; kernel_ab takes a training workload (mlp-*, cnn-*)`);
+const w = found;
 await useBackend(backend, { quiet: true });
 const model = w.build(1);
 const opt = tf.train.adam(1e-3);

@@ -17,8 +17,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import type { PeerResult, WorkloadFailure, WorkloadResult } from './types.js';
-import { WORKLOADS } from './workloads/index.js';
+import { formatReport, isFailure, isTrain, type Row } from './report.js';
+import type { AnyWorkload, PeerResult, WorkloadFailure } from './types.js';
+import { WORKLOADS, isPeerWorkload } from './workloads/index.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -67,17 +68,17 @@ function settings(quick: boolean, backend: string): [warmup: number, reps: numbe
 }
 
 /** Run one workload in a child process; returns its result or failure. */
-function runChild(name: string, backend: string, kernels: 'on' | 'off', quick: boolean): WorkloadResult | WorkloadFailure {
+function runChild(name: string, backend: string, kernels: 'on' | 'off', quick: boolean): Row {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (kernels === 'off') env['TFJS_QAT_NO_KERNELS'] = '1';
   else delete env['TFJS_QAT_NO_KERNELS'];
   const [warmup, reps, steps] = settings(quick, backend);
   const child = spawnSync(process.execPath,
-    ['--import', 'tsx', path.join(HERE, 'run_one.ts'), name, backend, String(warmup), String(reps), String(steps)],
+    ['--import', 'tsx', path.join(HERE, 'run_one.ts'), name, backend, String(warmup), String(reps), String(steps), quick ? 'quick' : 'full'],
     { cwd: ROOT, env, encoding: 'utf8', timeout: 15 * 60 * 1000, maxBuffer: 16 << 20 });
   const line = (child.stdout ?? '').split('\n').reverse().find((l) => l.startsWith('{'));
   if (line !== undefined) {
-    const parsed = JSON.parse(line) as { result?: WorkloadResult; failure?: WorkloadFailure };
+    const parsed = JSON.parse(line) as { result?: Row; failure?: WorkloadFailure };
     if (parsed.result !== undefined) return parsed.result;
     if (parsed.failure !== undefined) return parsed.failure;
   }
@@ -113,65 +114,36 @@ function runPeer(args: RunArgs, names: string[]): { torch: string; results: Peer
   return { torch: version, results };
 }
 
-const isResult = (r: WorkloadResult | WorkloadFailure): r is WorkloadResult => !('error' in r);
-
-function fmt(v: number | undefined, digits = 0): string {
-  return v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
-}
-
-/** Print the results table (plus QAT/float, kernel and torch ratios). */
-function printTable(rows: Array<WorkloadResult | WorkloadFailure>, peer: PeerResult[]): void {
-  const header = ['workload', 'backend', 'kernels', 'train/s', 'train/CPU-s', 'infer/s', 'ms/step', 'RSS MB',
-    'QAT/float', 'kern on/off', 'vs torch1 train', 'vs torch1 infer'];
-  const table: string[][] = [header];
-  const ok = rows.filter(isResult);
-  for (const r of rows) {
-    if (!isResult(r)) {
-      table.push([r.workload, r.backend, r.kernels, `FAILED: ${r.error}`]);
-      continue;
-    }
-    const float = r.variant === 'float' ? undefined
-      : ok.find((f) => f.net === r.net && f.variant === 'float' && f.backend === r.backend && f.kernels === r.kernels);
-    const other = ok.find((o) => o.workload === r.workload && o.backend === r.backend && o.kernels !== r.kernels);
-    const t1 = peer.find((p) => p.workload === r.workload && p.threads === 1);
-    table.push([
-      r.workload, r.backend, r.kernels, fmt(r.trainSamplesPerSec), fmt(r.trainSamplesPerCpuSec), fmt(r.inferSamplesPerSec),
-      fmt(r.msPerStep, 1), fmt(r.peakRssMB), float === undefined ? '-' : fmt(r.trainSamplesPerSec / float.trainSamplesPerSec, 2),
-      other === undefined || r.kernels !== 'on' ? '-' : fmt(r.trainSamplesPerSec / other.trainSamplesPerSec, 2),
-      t1 === undefined ? '-' : fmt(r.trainSamplesPerCpuSec / t1.trainSamplesPerCpuSec, 2),
-      t1 === undefined ? '-' : fmt(r.inferSamplesPerSec / t1.inferSamplesPerSec, 2),
-    ]);
-  }
-  for (const p of peer) {
-    table.push([p.workload, `torch ${p.threads}t`, '', fmt(p.trainSamplesPerSec), fmt(p.trainSamplesPerCpuSec),
-      fmt(p.inferSamplesPerSec), fmt(p.msPerStep, 1), '', '', '', '', '']);
-  }
-  const sized = table.filter((row) => row[3]?.startsWith('FAILED') !== true);
-  const widths = header.map((_, c) => Math.max(...sized.map((row) => (row[c] ?? '').length)));
-  for (const row of table) {
-    if (row[3]?.startsWith('FAILED') === true) console.log(row.slice(0, 3).map((v, c) => v.padEnd(widths[c]!)).join('  ') + '  ' + row[3]);
-    else console.log(row.map((v, c) => (c < 3 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '));
-  }
-  console.log('vs torch1 = tfjs-qat / PyTorch 1 thread, training per CPU-second and inference per wall second.');
-}
-
 const args = parseArgs(process.argv.slice(2));
 const selected = WORKLOADS.filter((w) => args.only.length === 0 || args.only.includes(w.name));
 const started = Date.now();
-const rows: Array<WorkloadResult | WorkloadFailure> = [];
+const loadAtStart = os.loadavg();
+const rows: Row[] = [];
+/** Skip reason of a workload in this run, or undefined. */
+const skipReason = (w: AnyWorkload): string | undefined => (args.quick && w.kind === 'custom' && args.only.length === 0 ? w.skipInQuick : undefined);
 for (const backend of args.backends) {
   for (const kernels of args.kernelModes) {
     for (const w of selected) {
+      const skip = skipReason(w);
+      if (skip !== undefined) {
+        rows.push({ workload: w.name, backend, kernels, error: `--quick: ${skip}`, skipped: true });
+        process.stderr.write(`bench: ${w.name} skipped (--quick)\n`);
+        continue;
+      }
+      const t0 = Date.now();
       process.stderr.write(`bench: ${w.name} on ${backend}, kernels ${kernels} ... `);
       const r = runChild(w.name, backend, kernels, args.quick);
       rows.push(r);
-      process.stderr.write(isResult(r) ? `${r.trainSamplesPerSec.toFixed(0)} train samples/s\n` : `failed (${r.error})\n`);
+      const what = isFailure(r) ? `failed (${r.error})` : isTrain(r) ? `${r.trainSamplesPerSec.toFixed(0)} train samples/s` : 'done';
+      process.stderr.write(`${what} [${((Date.now() - t0) / 1000).toFixed(0)} s]\n`);
     }
   }
 }
-const peer = runPeer(args, selected.map((w) => w.name));
+const peerNames = selected.filter(isPeerWorkload).map((w) => w.name);
+const peer = peerNames.length > 0 ? runPeer(args, peerNames) : { skipped: 'no MLP/CNN training workload selected' };
 if ('skipped' in peer) console.log(`PyTorch peer skipped: ${peer.skipped}`);
-printTable(rows, 'results' in peer ? peer.results : []);
+const loadAfter = os.loadavg();
+console.log(formatReport(rows, 'results' in peer ? peer.results : []));
 
 const report = {
   date: new Date().toISOString(),
@@ -180,7 +152,8 @@ const report = {
   machine: {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
-    loadAvg: os.loadavg(),
+    loadAvgAtStart: loadAtStart,
+    loadAvgAtEnd: loadAfter,
     node: process.version,
     tfjs: tf.version.tfjs,
   },
@@ -191,4 +164,5 @@ const report = {
 const tmp = `${args.out}.tmp`;
 writeFileSync(tmp, `${JSON.stringify(report, null, 2)}\n`);
 renameSync(tmp, args.out);
+console.log(`machine: ${report.machine.cores} x ${report.machine.cpu}, load average (1/5/15 min) at start ${loadAtStart.map((v) => v.toFixed(2)).join(' ')}, at end ${loadAfter.map((v) => v.toFixed(2)).join(' ')}`);
 console.log(`wrote ${path.relative(process.cwd(), args.out)} (${report.durationSec.toFixed(0)} s)`);

@@ -4,14 +4,16 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 
-/** Which network a workload trains (the PyTorch peer has the same two). */
-export type NetName = 'mlp' | 'cnn';
+/** Which network a workload trains (the PyTorch peer has 'mlp' and 'cnn'; 'bc' = breast-cancer estimator MLP). */
+export type NetName = 'mlp' | 'cnn' | 'bc';
 
 /** Float or quantization-aware (fake-quantized) variant. Add new variants here (e.g. 'qat8'). */
 export type Variant = 'float' | 'qat4';
 
-/** One benchmark workload: a model builder plus its synthetic-data shape. */
+/** One training benchmark workload: a model builder plus its synthetic-data shape (measured by bench/harness.ts). */
 export interface Workload {
+  /** Absent or 'train' for the harness' training loop. */
+  readonly kind?: 'train';
   /** Unique id, `${net}-${variant}` (also the PyTorch peer's key). */
   readonly name: string;
   /** Network family. */
@@ -32,6 +34,33 @@ export interface Workload {
   unavailable?(): string | undefined;
 }
 
+/** What a custom workload gets from the runner. */
+export interface CustomContext {
+  /** `--quick`: fewer rows/steps (the whole suite stays under 2 minutes). */
+  readonly quick: boolean;
+  /** Kernel mode of this process. */
+  readonly kernels: 'on' | 'off';
+}
+
+/**
+ * A workload with its own measurement (estimators, circuit simulation, trees, memory): runs in its own child
+ * process like the others and returns one result.
+ */
+export interface CustomWorkload {
+  readonly kind: 'custom';
+  /** Unique id. */
+  readonly name: string;
+  /** One line for the legend. */
+  readonly description: string;
+  /** When set, `--quick` skips the workload and prints this reason. */
+  readonly skipInQuick?: string;
+  /** Measure (the backend is already active). */
+  run(ctx: CustomContext): Promise<AnyResult>;
+}
+
+/** Every registered workload. */
+export type AnyWorkload = Workload | CustomWorkload;
+
 /** How much to measure. */
 export interface MeasureOptions {
   /** Training steps before timing. */
@@ -42,8 +71,10 @@ export interface MeasureOptions {
   readonly stepsPerRep: number;
 }
 
-/** The measurement of one workload in one process. */
+/** The measurement of one training workload in one process. */
 export interface WorkloadResult {
+  /** Result kind (absent in results written before the custom workloads existed). */
+  readonly kind?: 'train';
   /** Workload id. */
   readonly workload: string;
   /** Network family. */
@@ -70,7 +101,89 @@ export interface WorkloadResult {
   readonly leakedTensors: number;
   /** Measurement settings. */
   readonly options: MeasureOptions;
+  /** Test accuracy after training (estimator workloads on real data). */
+  readonly testAccuracy?: number;
+  /** Free-form note for the table (e.g. the data used). */
+  readonly note?: string;
 }
+
+/** Circuit simulation next to tfjs inference of the same model (issue 4 / issue 6 target: sim / float >= 1). */
+export interface CircuitResult {
+  readonly kind: 'circuit';
+  readonly workload: string;
+  readonly backend: string;
+  readonly kernels: 'on' | 'off';
+  /** Samples run through each path. */
+  readonly samples: number;
+  /** Training steps before export (so quantizer statistics are real). */
+  readonly trainSteps: number;
+  /** Wall ms of exportCircuit (incl. its verification pass). */
+  readonly exportMs: number;
+  /** simulateCircuit, samples per wall second (median). */
+  readonly simulateSamplesPerSec: number;
+  /** simulateCircuit, samples per process-CPU second. */
+  readonly simulateSamplesPerCpuSec: number;
+  /** Float twin `model.predict(x, {batchSize: 128})`, samples per wall second (median). */
+  readonly floatPredictSamplesPerSec: number;
+  /** Float twin predict, samples per process-CPU second. */
+  readonly floatPredictSamplesPerCpuSec: number;
+  /** Fake-quantized model predict, samples per wall second (median). */
+  readonly qatPredictSamplesPerSec: number;
+  /** Share of samples where the circuit's argmax equals the fake-quantized model's. */
+  readonly agreement: number;
+  /** Largest TLU input bit width of the circuit. */
+  readonly maxTluInputBits: number;
+  readonly peakRssMB: number;
+  readonly leakedTensors: number;
+}
+
+/** One tree strategy against the source library. */
+export interface TreeStrategyTiming {
+  readonly strategy: string;
+  /** Median wall ms of convert-input + predict + read back, all rows. */
+  readonly ms: number;
+  /** library ms / strategy ms (> 1: the tensor form is faster). */
+  readonly speedup: number;
+  /** Classes identical to the library's on every row. */
+  readonly identical: boolean;
+}
+
+/** Tree models: tensor strategies vs the library's own predict (issue 7). */
+export interface TreesResult {
+  readonly kind: 'trees';
+  readonly workload: string;
+  readonly backend: string;
+  readonly kernels: 'on' | 'off';
+  /** Rows predicted per timing. */
+  readonly rows: number;
+  readonly models: ReadonlyArray<{ readonly model: string; readonly libraryMs: number; readonly strategies: readonly TreeStrategyTiming[] }>;
+  readonly peakRssMB: number;
+  readonly leakedTensors: number;
+}
+
+/** Peak memory of a training run through the estimator API (issue 6 target: < 1.5 GB). */
+export interface MemoryResult {
+  readonly kind: 'memory';
+  readonly workload: string;
+  readonly backend: string;
+  readonly kernels: 'on' | 'off';
+  readonly samples: number;
+  readonly epochs: number;
+  /** Wall seconds of fit. */
+  readonly fitSeconds: number;
+  /** samples * epochs / fit seconds. */
+  readonly trainSamplesPerSec: number;
+  /** samples * epochs / process-CPU seconds of fit. */
+  readonly trainSamplesPerCpuSec: number;
+  /** Peak RSS of the process (its own child), MB. */
+  readonly peakRssMB: number;
+  /** RSS before the data was made, MB. */
+  readonly baseRssMB: number;
+  readonly leakedTensors: number;
+}
+
+/** Any child result. */
+export type AnyResult = WorkloadResult | CircuitResult | TreesResult | MemoryResult;
 
 /** A workload that could not be measured. */
 export interface WorkloadFailure {
@@ -82,6 +195,8 @@ export interface WorkloadFailure {
   readonly kernels: 'on' | 'off';
   /** Why (error message or unavailability reason). */
   readonly error: string;
+  /** True when skipped on purpose (e.g. under --quick), not a failure. */
+  readonly skipped?: boolean;
 }
 
 /** One PyTorch peer measurement (bench/peer_torch.py). */

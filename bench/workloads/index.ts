@@ -1,18 +1,29 @@
 /**
- * The workload registry: bench/run.ts runs these in order. To add one, write bench/workloads/<name>.ts exporting a
- * `Workload` and list it here (a quantized variant sets `variant` and pairs with its float net by `net`, which
- * gives the QAT/float ratio column).
+ * The workload registry: bench/run.ts runs these in order, each in its own child process. To add one, write
+ * bench/workloads/<name>.ts exporting a `Workload` (training loop measured by bench/harness.ts; a quantized
+ * variant sets `variant` and pairs with its float net by `net`, which gives the QAT/float column) or a
+ * `CustomWorkload` (its own `run`, returning a result of bench/types.ts), and list it here.
  */
-import type { Workload } from '../types.js';
+import type { AnyWorkload } from '../types.js';
+import { bcFloat } from './bc_float.js';
+import { bcSqnn } from './bc_sqnn.js';
+import { circuitMlp } from './circuit_mlp.js';
 import { cnnFloat } from './cnn_float.js';
 import { cnnQat4 } from './cnn_qat.js';
 import { mlpFloat } from './mlp_float.js';
 import { mlpQat4 } from './mlp_qat.js';
+import { mlpRss } from './mlp_rss.js';
+import { trees } from './trees.js';
 
 /** All workloads, float first. */
-export const WORKLOADS: readonly Workload[] = [mlpFloat, cnnFloat, mlpQat4, cnnQat4];
+export const WORKLOADS: readonly AnyWorkload[] = [mlpFloat, cnnFloat, mlpQat4, cnnQat4, bcFloat, bcSqnn, circuitMlp, trees, mlpRss];
 
 /** Find a workload by name (undefined when unknown). */
-export function findWorkload(name: string): Workload | undefined {
+export function findWorkload(name: string): AnyWorkload | undefined {
   return WORKLOADS.find((w) => w.name === name);
+}
+
+/** Workloads the PyTorch peer (bench/peer_torch.py) also runs. */
+export function isPeerWorkload(w: AnyWorkload): boolean {
+  return w.kind !== 'custom' && (w.net === 'mlp' || w.net === 'cnn');
 }
