@@ -21,6 +21,16 @@ export interface GridBounds {
   readonly maxF: number;
   /** Zero point (0 for every Brevitas preset used here). */
   readonly zp: number;
+  /**
+   * Clamp like IEEE max/min (tfjs-wasm's ClipByValue: clamping -0 at a bound 0 gives +0) instead of strict
+   * comparisons (tfjs-cpu: -0 stays -0). Only the sign of a zero differs. @default false
+   */
+  readonly ieeeClamp?: boolean;
+}
+
+/** Clamp r to [lo, hi] with strict comparisons, or IEEE max/min (see GridBounds.ieeeClamp). */
+function clampTo(r: number, lo: number, hi: number, ieee: boolean): number {
+  return ieee ? Math.min(hi, Math.max(lo, r)) : r < lo ? lo : r > hi ? hi : r;
 }
 
 /**
@@ -45,7 +55,8 @@ export function fakeQuantForward(x: Float32Array, scale: Float32Array, out: Floa
   const n = x.length;
   const C = scale.length;
   const { minF, maxF, zp } = g;
-  if (C === 1 && zp === 0) {
+  const ieee = g.ieeeClamp === true;
+  if (C === 1 && zp === 0 && !ieee) {
     const s = scale[0]!;
     for (let i = 0; i < n; i++) {
       const r = rhe(f32(x[i]! / s));
@@ -59,7 +70,7 @@ export function fakeQuantForward(x: Float32Array, scale: Float32Array, out: Floa
     let y = f32(x[i]! / s);
     if (zp !== 0) y = f32(y + zp);
     const r = rhe(y);
-    const q = r < minF ? minF : r > maxF ? maxF : r;
+    const q = clampTo(r, minF, maxF, ieee);
     out[i] = intOut ? q : zp !== 0 ? f32(q - zp) * s : q * s;
   }
 }
@@ -104,7 +115,7 @@ export function fakeQuantBackward(
     if (zp !== 0) y = f32(y + zp);
     const r = rhe(y);
     const inside = r >= minF && r <= maxF;
-    const q = inside ? r : r < minF ? minF : maxF;
+    const q = clampTo(r, minF, maxF, g.ieeeClamp === true);
     const qc = zp !== 0 ? f32(q - zp) : q;
     const yc = zp !== 0 ? f32(y - zp) : y;
     const d = dy[i]!;

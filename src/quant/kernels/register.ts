@@ -12,10 +12,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { kernelViews, f32View, type QuantKernelBackend } from './kernel_io.js';
+import { asWasmBackend } from '../../backend/kernels/kernel_util.js';
 import {
   MIN_STAT_F32, absMax, addAbsMaxScaleGrad, fakeQuantBackward, fakeQuantForward, pow2Ceil, scaleFromAbsMax, selectTopAbs,
   type GridBounds,
 } from './loops.js';
+import { simdAbsEqIndices, simdAbsMax, simdFakeQuant, simdFakeQuantGrad, simdOf, simdSelectTopAbs } from './simd_paths.js';
+import type { SimdExports } from './wasm_simd.js';
 
 /** Names of the kernels registered here. */
 export const QUANT_KERNELS = {
@@ -37,8 +40,14 @@ type Attrs = Record<string, unknown>;
 const num = (a: Attrs, k: string): number => Number(a[k]);
 const bool = (a: Attrs, k: string): boolean => a[k] === true;
 
-function bounds(a: Attrs): GridBounds {
-  return { minF: Math.fround(num(a, 'minInt')), maxF: Math.fround(num(a, 'maxInt')), zp: num(a, 'zeroPoint') || 0 };
+/** Grid bounds; on wasm the clamp follows tfjs-wasm's ClipByValue (IEEE max/min), on cpu tfjs-cpu's. */
+function bounds(a: Attrs, bn: QuantKernelBackend): GridBounds {
+  return { minF: Math.fround(num(a, 'minInt')), maxF: Math.fround(num(a, 'maxInt')), zp: num(a, 'zeroPoint') || 0, ieeeClamp: bn === 'wasm' };
+}
+
+/** The SIMD loops when the backend is wasm and the case is per tensor with zero point 0. */
+function simd(bn: QuantKernelBackend, backend: unknown, perTensor: boolean, g: GridBounds): SimdExports | null {
+  return bn === 'wasm' && perTensor && g.zp === 0 ? simdOf(backend) : null;
 }
 
 /** Shape of the abs-max scale of `w`: [1,..,1] or [1,..,1,C] (same rank as w). */
@@ -64,7 +73,11 @@ const fakeQuant: KF = (bn) => ({ inputs, backend, attrs }) => {
   const s = inp(inputs, 'scale');
   const a = (attrs ?? {}) as Attrs;
   const { views, finish } = kernelViews(bn, backend, [x, s], [{ shape: x.shape, dtype: 'float32' }]);
-  fakeQuantForward(f32View(views.ins[0], 'x'), f32View(views.ins[1], 'scale'), f32View(views.outs[0], 'out'), bounds(a), bool(a, 'intOutput'));
+  const g = bounds(a, bn);
+  const sv = f32View(views.ins[1], 'scale');
+  const k = simd(bn, backend, sv.length === 1, g);
+  if (k !== null) simdFakeQuant(k, f32View(views.ins[0], 'x'), f32View(views.outs[0], 'out'), sv[0]!, g, bool(a, 'intOutput'));
+  else fakeQuantForward(f32View(views.ins[0], 'x'), sv, f32View(views.outs[0], 'out'), g, bool(a, 'intOutput'));
   return finish()[0]!;
 };
 
@@ -78,7 +91,13 @@ const fakeQuantGrad: KF = (bn) => ({ inputs, backend, attrs }) => {
   const { views, finish } = kernelViews(bn, backend, [dy, x, s], specs);
   const sv = f32View(views.ins[2], 'scale');
   const ds = new Float64Array(sv.length);
-  fakeQuantBackward(f32View(views.ins[0], 'dy'), f32View(views.ins[1], 'x'), sv, ds, mask ? f32View(views.outs[0], 'dx') : null, bounds(a));
+  const g = bounds(a, bn);
+  const k = simd(bn, backend, sv.length === 1, g);
+  const dyv = f32View(views.ins[0], 'dy');
+  const xv = f32View(views.ins[1], 'x');
+  const dx = mask ? f32View(views.outs[0], 'dx') : null;
+  if (k !== null) ds[0] = simdFakeQuantGrad(k, dyv, xv, dx, sv[0]!, g);
+  else fakeQuantBackward(dyv, xv, sv, ds, dx, g);
   f32View(views.outs[mask ? 1 : 0], 'ds').set(ds);
   return mask ? finish() : finish()[0]!;
 };
@@ -95,10 +114,14 @@ const weightFakeQuant: KF = (bn) => ({ inputs, backend, attrs }) => {
   const { views, finish } = kernelViews(bn, backend, [w], [{ shape: w.shape, dtype: 'float32' }, { shape: sShape, dtype: 'float32' }]);
   const wv = f32View(views.ins[0], 'w');
   const m = new Float64Array(channels(w.shape, perChannel));
-  absMax(wv, m);
+  const g = bounds(a, bn);
+  const k = simd(bn, backend, m.length === 1, g);
+  if (k !== null) m[0] = simdAbsMax(k, wv);
+  else absMax(wv, m);
   const sv = f32View(views.outs[1], 'scale');
   for (let c = 0; c < m.length; c++) sv[c] = scaleFromAbsMax(m[c]!, T, pot);
-  fakeQuantForward(wv, sv, f32View(views.outs[0], 'wq'), bounds(a), false);
+  if (k !== null) simdFakeQuant(k, wv, f32View(views.outs[0], 'wq'), sv[0]!, g, false);
+  else fakeQuantForward(wv, sv, f32View(views.outs[0], 'wq'), g, false);
   return finish();
 };
 
@@ -115,13 +138,19 @@ const weightFakeQuantGrad: KF = (bn) => ({ inputs, backend, attrs }) => {
   const sv = f32View(views.ins[3], 'scale');
   const dsv = f32View(views.ins[1], 'ds');
   const ds = new Float64Array(sv.length);
-  fakeQuantBackward(dyv, wv, sv, ds, null, bounds(a));
+  const g = bounds(a, bn);
+  const k = simd(bn, backend, sv.length === 1, g);
+  if (k !== null) ds[0] = simdFakeQuantGrad(k, dyv, wv, null, sv[0]!, g);
+  else fakeQuantBackward(dyv, wv, sv, ds, null, g);
   for (let c = 0; c < ds.length; c++) ds[c] = Math.fround(Math.fround(ds[c]!) + dsv[c]!);
-  const m = new Float64Array(sv.length);
-  absMax(wv, m);
   const dw = f32View(views.outs[0], 'dw');
   dw.set(dyv);
-  addAbsMaxScaleGrad(wv, dw, ds, sv, m, T, pot);
+  if (k !== null) addScaleGradAt(k, wv, dw, ds[0]!, sv[0]!, T, pot);
+  else {
+    const m = new Float64Array(sv.length);
+    absMax(wv, m);
+    addAbsMaxScaleGrad(wv, dw, ds, sv, m, T, pot);
+  }
   return finish()[0]!;
 };
 
@@ -130,7 +159,9 @@ const absMaxScale: KF = (bn) => ({ inputs, backend, attrs }) => {
   const { T, perChannel, pot } = weightAttrs((attrs ?? {}) as Attrs);
   const { views, finish } = kernelViews(bn, backend, [w], [{ shape: absMaxScaleShape(w.shape, perChannel), dtype: 'float32' }]);
   const m = new Float64Array(channels(w.shape, perChannel));
-  absMax(f32View(views.ins[0], 'w'), m);
+  const k = simd(bn, backend, m.length === 1, { minF: 0, maxF: 0, zp: 0 });
+  if (k !== null) m[0] = simdAbsMax(k, f32View(views.ins[0], 'w'));
+  else absMax(f32View(views.ins[0], 'w'), m);
   const sv = f32View(views.outs[0], 'scale');
   for (let c = 0; c < m.length; c++) sv[c] = scaleFromAbsMax(m[c]!, T, pot);
   return finish()[0]!;
@@ -144,19 +175,39 @@ const absMaxScaleGrad: KF = (bn) => ({ inputs, backend, attrs }) => {
   const { views, finish } = kernelViews(bn, backend, [ds, w, s], [{ shape: w.shape, dtype: 'float32' }]);
   const wv = f32View(views.ins[1], 'w');
   const sv = f32View(views.ins[2], 'scale');
-  const m = new Float64Array(sv.length);
-  absMax(wv, m);
   const dw = f32View(views.outs[0], 'dw');
   dw.fill(0);
-  addAbsMaxScaleGrad(wv, dw, f32View(views.ins[0], 'ds'), sv, m, T, pot);
+  const k = simd(bn, backend, sv.length === 1, { minF: 0, maxF: 0, zp: 0 });
+  if (k !== null) {
+    addScaleGradAt(k, wv, dw, f32View(views.ins[0], 'ds')[0]!, sv[0]!, T, pot);
+  } else {
+    const m = new Float64Array(sv.length);
+    absMax(wv, m);
+    addAbsMaxScaleGrad(wv, dw, f32View(views.ins[0], 'ds'), sv, m, T, pot);
+  }
   return finish()[0]!;
 };
+
+/** dw[m] += sign(w_m) * f32(f32(ds/T or ds*s/m) / count) at the arg-max elements (per-tensor scale, SIMD search). */
+function addScaleGradAt(k: SimdExports, wv: Float32Array, dw: Float32Array, ds: number, s: number, T: number, pot: boolean): void {
+  const m = simdAbsMax(k, wv);
+  if (!(m > MIN_STAT_F32)) return;
+  const idx = simdAbsEqIndices(k, wv, m);
+  if (idx.length === 0) return;
+  const dsDm = pot ? Math.fround(s / m) : Math.fround(1 / T);
+  const per = Math.fround(Math.fround(Math.fround(ds) * dsDm) / idx.length);
+  for (const i of idx) dw[i] = Math.fround(dw[i]! + (wv[i]! > 0 ? per : -per));
+}
 
 const percentileStat: KF = (bn) => ({ inputs, backend, attrs }) => {
   const x = inp(inputs, 'x');
   const j = num((attrs ?? {}) as Attrs, 'rank');
-  const { views, finish } = kernelViews(bn, backend, [x], [{ shape: [], dtype: 'float32' }, { shape: [], dtype: 'int32' }]);
-  const { value, index } = selectTopAbs(f32View(views.ins[0], 'x'), j);
+  const k = simd(bn, backend, true, { minF: 0, maxF: 0, zp: 0 });
+  const scratch = k !== null && j > 1 ? asWasmBackend(backend).makeOutput([Math.ceil(x.shape.reduce((p, q) => p * q, 1) / 16)], 'float32') : null;
+  const { views, finish } = kernelViews(bn, backend, [x, ...(scratch === null ? [] : [scratch])], [{ shape: [], dtype: 'float32' }, { shape: [], dtype: 'int32' }]);
+  const xv = f32View(views.ins[0], 'x');
+  const { value, index } = k !== null ? simdSelectTopAbs(k, xv, j, scratch === null ? null : f32View(views.ins[1], 'scratch')) : selectTopAbs(xv, j);
+  if (scratch !== null) asWasmBackend(backend).disposeData(scratch.dataId);
   f32View(views.outs[0], 'stat')[0] = value > MIN_STAT_F32 ? value : MIN_STAT_F32;
   (views.outs[1] as Int32Array)[0] = index;
   return finish();

@@ -1,0 +1,99 @@
+/**
+ * The wasm-backend fast paths of the quantizer kernels: per-tensor scales (the common case) run the SIMD loops of
+ * wasm_simd.ts on the heap views; the last n % 4 elements (and every per-channel case) use the JS loops with the
+ * same IEEE clamp, so results do not depend on where an element falls.
+ */
+import { simdFor, wasmApi, type SimdExports } from './wasm_simd.js';
+import { fakeQuantBackward, fakeQuantForward, selectTopAbs, type GridBounds, type TopAbs } from './loops.js';
+
+/** The SIMD functions for a wasm backend object, or null (no SIMD, or not the tfjs wasm backend). */
+export function simdOf(backend: unknown): SimdExports | null {
+  const mem = (backend as { wasm?: { asm?: { memory?: unknown } } } | null)?.wasm?.asm?.memory;
+  return wasmApi !== undefined && mem instanceof wasmApi.Memory ? simdFor(mem) : null;
+}
+
+const body = (n: number): number => n & ~3;
+
+/** out = fake-quant(x) with one scale; SIMD over the body, JS over the tail. */
+export function simdFakeQuant(k: SimdExports, x: Float32Array, out: Float32Array, s: number, g: GridBounds, intOut: boolean): void {
+  const nb = body(x.length);
+  if (intOut) k.fqInt(x.byteOffset, out.byteOffset, nb * 4, s, g.minF, g.maxF);
+  else k.fq(x.byteOffset, out.byteOffset, nb * 4, s, g.minF, g.maxF);
+  if (nb < x.length) fakeQuantForward(x.subarray(nb), new Float32Array([s]), out.subarray(nb), { ...g, ieeeClamp: true }, intOut);
+}
+
+/** Backward with one scale: returns sum dy * d out/d s; writes dx (mask mode) when given. */
+export function simdFakeQuantGrad(k: SimdExports, dy: Float32Array, x: Float32Array, dx: Float32Array | null, s: number, g: GridBounds): number {
+  const n = x.length;
+  const nb = body(n);
+  let acc = dx === null
+    ? k.fqGradSte(dy.byteOffset, x.byteOffset, nb * 4, s, g.minF, g.maxF)
+    : k.fqGradMask(dy.byteOffset, x.byteOffset, dx.byteOffset, nb * 4, s, g.minF, g.maxF);
+  if (nb < n) {
+    const ds = new Float64Array(1);
+    fakeQuantBackward(dy.subarray(nb), x.subarray(nb), new Float32Array([s]), ds, dx === null ? null : dx.subarray(nb), { ...g, ieeeClamp: true });
+    acc += ds[0]!;
+  }
+  return acc;
+}
+
+/** max |x| over the whole tensor. */
+export function simdAbsMax(k: SimdExports, x: Float32Array): number {
+  const nb = body(x.length);
+  let m = nb > 0 ? k.absMax(x.byteOffset, nb * 4) : 0;
+  for (let i = nb; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!));
+  return m;
+}
+
+/** Indices i with |x[i]| === m, ascending. */
+export function simdAbsEqIndices(k: SimdExports, x: Float32Array, m: number): number[] {
+  const out: number[] = [];
+  let i = k.absEqFirst(x.byteOffset, 0, x.length, m);
+  while (i >= 0) {
+    out.push(i);
+    i = k.absEqFirst(x.byteOffset, i + 1, x.length, m);
+  }
+  return out;
+}
+
+/**
+ * The j-th largest |x| (ties by ascending index, as tf.topk). j = 1: SIMD max + first index. j > 1: SIMD maxima of
+ * 16-element blocks, the j-th largest block maximum tau bounds the answer from below, so only blocks whose maximum
+ * reaches tau (plus the tail) are searched exactly. `blocks` is scratch on the heap with >= n/16 floats.
+ */
+export function simdSelectTopAbs(k: SimdExports, x: Float32Array, j: number, blocks: Float32Array | null): TopAbs {
+  const n = x.length;
+  if (j === 1) {
+    const m = simdAbsMax(k, x);
+    const nb = body(n);
+    let idx = nb > 0 ? k.absEqFirst(x.byteOffset, 0, n, m) : -1;
+    if (idx < 0) idx = Math.max(0, x.findIndex((v) => Math.abs(v) === m));
+    return { value: m, index: idx };
+  }
+  const nBlocks = Math.floor(n / 16);
+  if (blocks === null || nBlocks < 4 * j || blocks.length < nBlocks) return selectTopAbs(x, j);
+  k.absMaxBlocks(x.byteOffset, blocks.byteOffset, nBlocks);
+  const tau = selectTopAbs(blocks.subarray(0, nBlocks), j).value;
+  const vals = new Float64Array(j).fill(-1);
+  const idxs = new Int32Array(j);
+  let thr = -1;
+  const visit = (i: number): void => {
+    const a = Math.abs(x[i]!);
+    if (a <= thr) return;
+    let p = j - 1;
+    while (p > 0 && vals[p - 1]! < a) {
+      vals[p] = vals[p - 1]!;
+      idxs[p] = idxs[p - 1]!;
+      p--;
+    }
+    vals[p] = a;
+    idxs[p] = i;
+    thr = vals[j - 1]!;
+  };
+  for (let b = 0; b < nBlocks; b++) {
+    if (blocks[b]! < tau) continue;
+    for (let i = b * 16; i < b * 16 + 16; i++) visit(i);
+  }
+  for (let i = nBlocks * 16; i < n; i++) visit(i);
+  return { value: vals[j - 1]!, index: idxs[j - 1]! };
+}

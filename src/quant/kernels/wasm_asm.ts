@@ -1,0 +1,97 @@
+/**
+ * A minimal WebAssembly binary writer: just enough to emit a few SIMD loops (wasm_simd.ts) that import the tfjs
+ * wasm backend's memory. No dependencies; the opcodes are those of the WebAssembly core + fixed-width SIMD specs.
+ */
+
+/** Value types. */
+export const T = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const;
+/** One value type byte. */
+export type ValType = (typeof T)[keyof typeof T];
+
+/** Unsigned LEB128. */
+export function uleb(v: number): number[] {
+  const out: number[] = [];
+  let x = v >>> 0;
+  do {
+    let b = x & 0x7f;
+    x >>>= 7;
+    if (x !== 0) b |= 0x80;
+    out.push(b);
+  } while (x !== 0);
+  return out;
+}
+
+/** Signed LEB128 (32-bit). */
+export function sleb(v: number): number[] {
+  const out: number[] = [];
+  let x = v | 0;
+  for (;;) {
+    const b = x & 0x7f;
+    x >>= 7;
+    if ((x === 0 && (b & 0x40) === 0) || (x === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+
+/** Instruction helpers (each returns the instruction's bytes). */
+export const op = {
+  get: (i: number): number[] => [0x20, ...uleb(i)],
+  set: (i: number): number[] => [0x21, ...uleb(i)],
+  tee: (i: number): number[] => [0x22, ...uleb(i)],
+  i32: (v: number): number[] => [0x41, ...sleb(v)],
+  f32: (v: number): number[] => { const b = new Uint8Array(new Float32Array([v]).buffer); return [0x43, ...b]; },
+  f64: (v: number): number[] => { const b = new Uint8Array(new Float64Array([v]).buffer); return [0x44, ...b]; },
+  block: [0x02, 0x40], loop: [0x03, 0x40], end: [0x0b],
+  br: (d: number): number[] => [0x0c, ...uleb(d)],
+  brIf: (d: number): number[] => [0x0d, ...uleb(d)],
+  ret: [0x0f],
+  i32Add: [0x6a], i32Sub: [0x6b], i32Shl: [0x74], i32GeU: [0x4f], i32LtU: [0x49], i32Eqz: [0x45],
+  f32Load: (offset = 0): number[] => [0x2a, 2, ...uleb(offset)],
+  f32Abs: [0x8b], f32Max: [0x97], f32Eq: [0x5b],
+  f64Add: [0xa0],
+  /** A SIMD instruction (0xfd prefix) with its LEB opcode and immediates. */
+  simd: (code: number, ...imm: number[]): number[] => [0xfd, ...uleb(code), ...imm],
+  vLoad: (offset = 0): number[] => [0xfd, 0x00, 4, ...uleb(offset)],
+  vStore: (offset = 0): number[] => [0xfd, 0x0b, 4, ...uleb(offset)],
+};
+
+/** SIMD opcodes used here. */
+export const V = {
+  shuffle: 0x0d, f32x4Splat: 0x13, f32x4Extract: 0x1f, f64x2Extract: 0x21,
+  f32x4Ge: 0x46, f32x4Le: 0x45, and: 0x4e, bitselect: 0x52,
+  f64x2PromoteLow: 0x5f, f32x4Nearest: 0x6a,
+  f32x4Abs: 0xe0, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Div: 0xe7, f32x4Min: 0xe8, f32x4Max: 0xe9,
+  f64x2Add: 0xf0,
+} as const;
+
+/** One exported function. */
+export interface WasmFn {
+  readonly name: string;
+  readonly params: readonly ValType[];
+  readonly results: readonly ValType[];
+  /** Extra locals after the params. */
+  readonly locals: readonly ValType[];
+  /** Instruction bytes (without the final `end`). */
+  readonly body: readonly number[];
+}
+
+/** A module importing memory `env.memory` and exporting `fns`. */
+export function assemble(fns: readonly WasmFn[]): Uint8Array {
+  const types = section(1, vec(fns.map((f) => [0x60, ...uleb(f.params.length), ...f.params, ...uleb(f.results.length), ...f.results])));
+  const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x00]]));
+  const funcs = section(3, vec(fns.map((_, i) => uleb(i))));
+  const exports = section(7, vec(fns.map((f, i) => [...str(f.name), 0x00, ...uleb(i)])));
+  const code = section(10, vec(fns.map((f) => {
+    const locals = vec(f.locals.map((t) => [1, t]));
+    const body = [...locals, ...f.body, 0x0b];
+    return [...uleb(body.length), ...body];
+  })));
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+}

@@ -1,0 +1,156 @@
+/**
+ * WebAssembly SIMD loops for the quantizer kernels on the wasm backend. The module imports tfjs-backend-wasm's own
+ * memory, so it reads and writes tensors in place (a pointer is a heap view's byteOffset). f32x4 arithmetic is
+ * IEEE float32 (the bit-exact order of brevitas-semantics.md §3), `f32x4.nearest` rounds half to even, and
+ * `f32x4.max/min` clamp like tfjs-wasm's ClipByValue (max(-0, 0) = +0).
+ *
+ * Each function handles a multiple of 4 elements (16 bytes); callers finish the tail in JS with the same rules.
+ */
+import { assemble, op, T, V, type WasmFn } from './wasm_asm.js';
+
+const { get, set } = op;
+const s = op.simd;
+const lane = (v: number, i: number): number[] => [...get(v), ...s(V.f32x4Extract, i)];
+const hmax = (v: number): number[] => [...lane(v, 0), ...lane(v, 1), ...op.f32Max, ...lane(v, 2), ...op.f32Max, ...lane(v, 3), ...op.f32Max];
+const addr = (base: number, o: number): number[] => [...get(base), ...get(o), ...op.i32Add];
+const splat = (src: number, dst: number): number[] => [...get(src), ...s(V.f32x4Splat), ...set(dst)];
+/** loop while o < n (bytes), step 16: block loop (o >= n -> exit) body; o += 16; br 0 end end */
+const loop16 = (o: number, n: number, body: number[]): number[] => [
+  ...op.block, ...op.loop, ...get(o), ...get(n), ...op.i32GeU, ...op.brIf(1),
+  ...body, ...get(o), ...op.i32(16), ...op.i32Add, ...set(o), ...op.br(0), ...op.end, ...op.end,
+];
+/** clamp(nearest(v), lo, hi) of the v128 on the stack, with lo/hi v128 locals. */
+const roundClamp = (lo: number, hi: number): number[] => [...s(V.f32x4Nearest), ...get(lo), ...s(V.f32x4Max), ...get(hi), ...s(V.f32x4Min)];
+/** acc0 += promote(low 2 lanes of p), acc1 += promote(high 2 lanes of p). */
+const accumulate = (p: number, acc0: number, acc1: number): number[] => [
+  ...get(acc0), ...get(p), ...s(V.f64x2PromoteLow), ...s(V.f64x2Add), ...set(acc0),
+  ...get(acc1), ...get(p), ...get(p), ...s(V.shuffle, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), ...s(V.f64x2PromoteLow), ...s(V.f64x2Add), ...set(acc1),
+];
+const sumAcc = (acc0: number, acc1: number): number[] => [
+  ...get(acc0), ...s(V.f64x2Extract, 0), ...get(acc0), ...s(V.f64x2Extract, 1), ...op.f64Add,
+  ...get(acc1), ...s(V.f64x2Extract, 0), ...op.f64Add, ...get(acc1), ...s(V.f64x2Extract, 1), ...op.f64Add,
+];
+
+// fq(x, out, nBytes, s, lo, hi): out = clamp(nearest(x / s), lo, hi) * s   (fqInt: without "* s")
+function fqFn(name: string, intOut: boolean): WasmFn {
+  const [x, out, n, sc, lo, hi, o, vs, vlo, vhi] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  return {
+    name, params: [T.i32, T.i32, T.i32, T.f32, T.f32, T.f32], results: [], locals: [T.i32, T.v128, T.v128, T.v128],
+    body: [...splat(sc, vs), ...splat(lo, vlo), ...splat(hi, vhi), ...loop16(o, n, [
+      ...addr(out, o), ...addr(x, o), ...op.vLoad(), ...get(vs), ...s(V.f32x4Div), ...roundClamp(vlo, vhi),
+      ...(intOut ? [] : [...get(vs), ...s(V.f32x4Mul)]), ...op.vStore(),
+    ])],
+  };
+}
+
+// fqGradMask(dy, x, dx, nBytes, s, lo, hi) -> sum dy*(inside ? q - y : q); dx = inside ? dy : 0
+function fqGradMaskFn(): WasmFn {
+  const dy = 0, x = 1, dx = 2, n = 3, sc = 4, lo = 5, hi = 6, o = 7, vs = 8, vlo = 9, vhi = 10;
+  const y = 11, r = 12, m = 13, q = 14, g = 15, p = 16, a0 = 17, a1 = 18;
+  return {
+    name: 'fqGradMask', params: [T.i32, T.i32, T.i32, T.i32, T.f32, T.f32, T.f32], results: [T.f64],
+    locals: [T.i32, T.v128, T.v128, T.v128, T.v128, T.v128, T.v128, T.v128, T.v128, T.v128, T.v128, T.v128],
+    body: [...splat(sc, vs), ...splat(lo, vlo), ...splat(hi, vhi), ...loop16(o, n, [
+      ...addr(x, o), ...op.vLoad(), ...get(vs), ...s(V.f32x4Div), ...set(y),
+      ...get(y), ...s(V.f32x4Nearest), ...set(r),
+      ...get(r), ...get(vlo), ...s(V.f32x4Ge), ...get(r), ...get(vhi), ...s(V.f32x4Le), ...s(V.and), ...set(m),
+      ...get(r), ...get(vlo), ...s(V.f32x4Max), ...get(vhi), ...s(V.f32x4Min), ...set(q),
+      ...addr(dy, o), ...op.vLoad(), ...set(g),
+      ...addr(dx, o), ...get(g), ...get(m), ...s(V.and), ...op.vStore(),
+      ...get(g), ...get(q), ...get(y), ...s(V.f32x4Sub), ...get(q), ...get(m), ...s(V.bitselect), ...s(V.f32x4Mul), ...set(p),
+      ...accumulate(p, a0, a1),
+    ]), ...sumAcc(a0, a1)],
+  };
+}
+
+// fqGradSte(dy, x, nBytes, s, lo, hi) -> sum dy*(q - y)
+function fqGradSteFn(): WasmFn {
+  const [dy, x, n, sc, lo, hi, o, vs, vlo, vhi, y, p, a0, a1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  return {
+    name: 'fqGradSte', params: [T.i32, T.i32, T.i32, T.f32, T.f32, T.f32], results: [T.f64],
+    locals: [T.i32, T.v128, T.v128, T.v128, T.v128, T.v128, T.v128, T.v128],
+    body: [...splat(sc, vs), ...splat(lo, vlo), ...splat(hi, vhi), ...loop16(o, n, [
+      ...addr(x, o), ...op.vLoad(), ...get(vs), ...s(V.f32x4Div), ...set(y),
+      ...addr(dy, o), ...op.vLoad(), ...get(y), ...roundClamp(vlo, vhi), ...get(y), ...s(V.f32x4Sub), ...s(V.f32x4Mul), ...set(p),
+      ...accumulate(p, a0, a1),
+    ]), ...sumAcc(a0, a1)],
+  };
+}
+
+// absMax(x, nBytes) -> max |x|
+function absMaxFn(): WasmFn {
+  const [x, n, o, m] = [0, 1, 2, 3];
+  return {
+    name: 'absMax', params: [T.i32, T.i32], results: [T.f32], locals: [T.i32, T.v128],
+    body: [...op.f32(0), ...s(V.f32x4Splat), ...set(m), ...loop16(o, n, [
+      ...get(m), ...addr(x, o), ...op.vLoad(), ...s(V.f32x4Abs), ...s(V.f32x4Max), ...set(m),
+    ]), ...hmax(m)],
+  };
+}
+
+// absMaxBlocks(x, out, nBlocks): out[b] = max |x[16b .. 16b+15]|
+function absMaxBlocksFn(): WasmFn {
+  const [x, out, nb, b, v] = [0, 1, 2, 3, 4];
+  const ab = (off: number): number[] => [...get(x), ...op.vLoad(off), ...s(V.f32x4Abs)];
+  return {
+    name: 'absMaxBlocks', params: [T.i32, T.i32, T.i32], results: [], locals: [T.i32, T.v128],
+    body: [...op.block, ...op.loop, ...get(b), ...get(nb), ...op.i32GeU, ...op.brIf(1),
+      ...ab(0), ...ab(16), ...s(V.f32x4Max), ...ab(32), ...ab(48), ...s(V.f32x4Max), ...s(V.f32x4Max), ...set(v),
+      ...get(out), ...hmax(v), 0x38, 2, 0,
+      ...get(x), ...op.i32(64), ...op.i32Add, ...set(x), ...get(out), ...op.i32(4), ...op.i32Add, ...set(out),
+      ...get(b), ...op.i32(1), ...op.i32Add, ...set(b), ...op.br(0), ...op.end, ...op.end],
+  };
+}
+
+// absEqFirst(x, start, n, m) -> first i in [start, n) with |x[i]| == m, else -1
+function absEqFirstFn(): WasmFn {
+  const [x, i, n, m] = [0, 1, 2, 3];
+  return {
+    name: 'absEqFirst', params: [T.i32, T.i32, T.i32, T.f32], results: [T.i32], locals: [],
+    body: [...op.block, ...op.loop, ...get(i), ...get(n), ...op.i32GeU, ...op.brIf(1),
+      ...get(x), ...get(i), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.f32Load(), ...op.f32Abs, ...get(m), ...op.f32Eq,
+      0x04, 0x40, ...get(i), ...op.ret, ...op.end,
+      ...get(i), ...op.i32(1), ...op.i32Add, ...set(i), ...op.br(0), ...op.end, ...op.end, ...op.i32(-1)],
+  };
+}
+
+/** The exported SIMD functions (pointers are byte offsets into the tfjs wasm heap; sizes in bytes or blocks). */
+export interface SimdExports {
+  fq(x: number, out: number, nBytes: number, s: number, lo: number, hi: number): void;
+  fqInt(x: number, out: number, nBytes: number, s: number, lo: number, hi: number): void;
+  fqGradMask(dy: number, x: number, dx: number, nBytes: number, s: number, lo: number, hi: number): number;
+  fqGradSte(dy: number, x: number, nBytes: number, s: number, lo: number, hi: number): number;
+  absMax(x: number, nBytes: number): number;
+  absMaxBlocks(x: number, out: number, nBlocks: number): void;
+  absEqFirst(x: number, start: number, n: number, m: number): number;
+}
+
+/** The parts of the WebAssembly JS API used here (the project's TS libs do not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+  Memory: abstract new (...args: never[]) => object;
+}
+
+/** The engine's WebAssembly object, or undefined. */
+export const wasmApi: WasmApi | undefined = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+const bytes = assemble([fqFn('fq', false), fqFn('fqInt', true), fqGradMaskFn(), fqGradSteFn(), absMaxFn(), absMaxBlocksFn(), absEqFirstFn()]);
+const instances = new WeakMap<object, SimdExports | null>();
+let compiled: object | null | undefined;
+
+/** The SIMD functions bound to `memory` (a WebAssembly.Memory: the wasm backend's), or null without wasm SIMD. */
+export function simdFor(memory: object): SimdExports | null {
+  const hit = instances.get(memory);
+  if (hit !== undefined) return hit;
+  if (compiled === undefined) {
+    try {
+      compiled = wasmApi === undefined ? null : new wasmApi.Module(bytes);
+    } catch {
+      compiled = null;
+    }
+  }
+  const inst = compiled === null || wasmApi === undefined ? null : (new wasmApi.Instance(compiled, { env: { memory } }).exports as SimdExports);
+  instances.set(memory, inst);
+  return inst;
+}
