@@ -131,7 +131,7 @@ def main(argv):
             threads = [int(t) for t in argv[i + 1].split(',')]
         if a == '--only':
             only = argv[i + 1].split(',')
-    warmup, reps, steps = (2, 3, 4) if quick else (5, 5, 10)
+    warmup, reps, steps = (1, 3, 3) if quick else (5, 5, 10)
     results = [measure(n, t, warmup, reps, steps) for t in threads for n in only]
     print(json.dumps({'torch': torch.__version__, 'peakRssMB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       'results': results}))

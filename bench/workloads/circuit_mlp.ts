@@ -65,7 +65,7 @@ async function run(ctx: CustomContext): Promise<CircuitResult> {
     });
   }
   const t0 = performance.now();
-  const { circuit, report } = exportCircuit(model, xAll);
+  const { circuit, report } = exportCircuit(model, xAll, { maxCalibrationSamples: ctx.quick ? 256 : 512 });
   const exportMs = performance.now() - t0;
   tf.dispose([xAll, labels]);
   opt.dispose();
