@@ -4,6 +4,8 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { useBackend } from '../src/backend/use_backend.js';
 import { QatError } from '../src/errors.js';
 import type { CliCommand } from './commands/command.js';
@@ -60,6 +62,6 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 // No top-level await here: tests import this module, and a top-level await would make Node load it (and a second
 // copy of every src module it imports) as ESM beside the CommonJS copy, breaking instanceof and class registries.
-if (process.argv[1] !== undefined && /cli\.(ts|js)$/.test(process.argv[1])) {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   void main(hideBin(process.argv)).then((code) => { process.exitCode = code; });
 }

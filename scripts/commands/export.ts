@@ -67,12 +67,20 @@ export function readFeatures(path: string, pp: Preprocessing | null, nFeatures?:
 /** Parsed options of `export`. */
 export interface ExportArgs {
   model: string;
-  calibration: string;
+  calibration: string | undefined;
   out: string;
   roundingBits: number | undefined;
   maxBitWidth: number;
   format: 'circuit' | 'qcdq' | 'qonnx';
   json: boolean;
+}
+
+/** The calibration CSV, required by circuit exports. @throws ConfigError naming the fix. */
+function requireCalibration(a: ExportArgs): string {
+  if (a.calibration === undefined || a.calibration === '') {
+    throw new ConfigError('--calibration FILE.csv is required for --format circuit: its rows size the integer ranges and tables (use the training data)');
+  }
+  return a.calibration;
 }
 
 /** Read `DIR/preprocessing.json` when present. */
@@ -98,9 +106,10 @@ export function runTreeExport(a: ExportArgs, log: (s: string) => void): BitWidth
   const q = est.quantizer_;
   if (q === undefined) throw new ModelFileError(`${a.model}: the tree model is not fitted`);
   const pp = readPreprocessing(a.model);
-  const { X } = readFeatures(a.calibration, pp === null ? null : { ...pp, standardize: undefined }, q.nFeatures);
+  const calibration = requireCalibration(a);
+  const { X } = readFeatures(calibration, pp === null ? null : { ...pp, standardize: undefined }, q.nFeatures);
   const preprocessing = { ...(pp ?? {}), standardize: { mean: [...q.mins], std: [...q.scales] } };
-  const circuit = est.compile(X, { modelDir: resolve(a.model), calibration: resolve(a.calibration), preprocessing });
+  const circuit = est.compile(X, { modelDir: resolve(a.model), calibration: resolve(calibration), preprocessing });
   if (circuit.report.maxTluInputBits > a.maxBitWidth) {
     throw new ConfigError(`the tree circuit needs ${circuit.report.maxTluInputBits}-bit table lookups, above --max-bit-width ${a.maxBitWidth}; retrain with fewer --n-bits`);
   }
@@ -121,17 +130,19 @@ export async function runExport(a: ExportArgs, log: (s: string) => void = (s) =>
   try {
     if (a.format === 'qcdq' || a.format === 'qonnx') {
       exportOnnxToFile(model, a.out, { format: a.format });
-      log(a.json ? JSON.stringify({ out: a.out, format: a.format }) : `wrote ${a.format.toUpperCase()} ONNX model to ${a.out}`);
+      const note = preprocessing?.standardize !== undefined ? ' (inputs must be standardized with the statistics in preprocessing.json)' : '';
+      log(a.json ? JSON.stringify({ out: a.out, format: a.format }) : `wrote ${a.format.toUpperCase()} ONNX model to ${a.out}${note}`);
       return null;
     }
     if (a.format !== 'circuit') throw new ConfigError(`--format must be circuit, qcdq or qonnx; got ${String(a.format)}`);
     const shape = model.inputs[0]?.shape ?? [];
     const nFeatures = shape.slice(1).reduce((x: number, y) => x * (y ?? 1), 1);
-    const { X } = readFeatures(a.calibration, preprocessing, nFeatures);
+    const calibration = requireCalibration(a);
+    const { X } = readFeatures(calibration, preprocessing, nFeatures);
     const { circuit, report } = exportCircuit(model, X, {
       ...(a.roundingBits !== undefined ? { roundingThresholdBits: a.roundingBits } : {}), maxBitWidth: a.maxBitWidth,
       ...(preprocessing?.task !== undefined ? { task: preprocessing.task } : {}),
-      meta: { modelDir, calibration: resolve(a.calibration), preprocessing },
+      meta: { modelDir, calibration: resolve(calibration), preprocessing },
     });
     writeFileAtomic(a.out, JSON.stringify(circuit));
     if (a.json) log(JSON.stringify({ out: a.out, report: { ...report, nodes: undefined }, nodes: report.nodes.length }));
@@ -151,7 +162,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
   describe: 'export a trained model to a mixed-integer FHE circuit (or to ONNX)',
   builder: (y: Argv) => y
     .option('model', { type: 'string', demandOption: true, describe: 'train output folder (network or tree model), or a saveModel folder' })
-    .option('calibration', { type: 'string', demandOption: true, describe: 'CSV file of calibration rows (usually the training data)' })
+    .option('calibration', { type: 'string', describe: 'CSV file of calibration rows (usually the training data); required for --format circuit' })
     .option('out', { type: 'string', demandOption: true, describe: 'output file (circuit.json or model.onnx)' })
     .option('rounding-bits', { type: 'number', describe: 'round accumulators to n (2..8) most significant bits before each table lookup' })
     .option('max-bit-width', { type: 'number', default: 16, describe: 'largest table-lookup input bit width' })

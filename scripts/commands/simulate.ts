@@ -65,7 +65,7 @@ export async function runSimulate(a: SimulateArgs, log: (s: string) => void = (s
   } else if (modelDir !== undefined) {
     const { model } = await loadModelDir(modelDir);
     const out = tf.tidy(() => model.predict(tf.tensor(flat, [sim.n, ...c.inputShape])) as tf.Tensor);
-    const ref = predictionsOf(out.dataSync(), sim.n, sim.outputSize, c.output.task);
+    const ref = predictionsOf(out.dataSync(), sim.n, sim.outputSize, c.output.task, c.output.post);
     out.dispose();
     model.dispose();
     const same = (p: number, q: number): boolean => (c.output.task === 'classification' ? p === q : Math.round(p) === Math.round(q));

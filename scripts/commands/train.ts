@@ -15,6 +15,7 @@ import { inferTask, readCsv, toDataset } from '../lib/csv.js';
 import { trainTestSplit } from '../lib/split.js';
 import { applyStandardizer, fitStandardizer } from '../lib/standardize.js';
 import type { CliCommand } from './command.js';
+import { addTreeTrainOptions, isTreeModelArg, trainTreeFromCli } from './train_tree.js';
 
 /** Parsed options of `train`. */
 export interface TrainArgs {
@@ -118,8 +119,8 @@ export async function runTrain(a: TrainArgs, log: (s: string) => void = (s) => {
 /** The yargs command module. */
 export const trainCommand: CliCommand<TrainArgs> = {
   command: 'train',
-  describe: 'train a quantized (FHE-ready) network on a CSV file and save it',
-  builder: (y: Argv) => y
+  describe: 'train a quantized (FHE-ready) network, or with --model tree|forest|boosting a quantized tree model, on a CSV file and save it',
+  builder: (y: Argv) => addTreeTrainOptions(y
     .option('data', { type: 'string', demandOption: true, describe: 'CSV file with a header line' })
     .option('target', { type: 'string', describe: 'target column (default: the last column)' })
     .option('task', { choices: ['classification', 'regression'] as const, describe: 'default: inferred from the target' })
@@ -133,8 +134,12 @@ export const trainCommand: CliCommand<TrainArgs> = {
     .option('seed', { type: 'number', default: TRAIN_DEFAULTS.seed })
     .option('test-size', { type: 'number', default: TRAIN_DEFAULTS.testSize, describe: 'held-out test fraction' })
     .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
-    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of text' }) as unknown as Argv<TrainArgs>,
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of text' })) as unknown as Argv<TrainArgs>,
   handler: async (args) => {
+    if (isTreeModelArg(args)) {
+      await trainTreeFromCli(args);
+      return;
+    }
     await runTrain(args);
   },
 };

@@ -4,7 +4,7 @@
  * lookups. No tfjs; batches of samples go through typed-array loops.
  */
 import { DataError } from '../errors.js';
-import type { ParsedCircuit } from './circuit_schema.js';
+import type { ParsedCircuit, OutputPost } from './circuit_schema.js';
 import { parseCircuit } from './circuit_parse.js';
 import { addInt, conv2dInt, gemmDense, gemmInt, minMax, zeroShare, quantizeInput, sumPoolInt, tluInt } from './sim_kernels.js';
 
@@ -119,7 +119,7 @@ export function simulateCircuit(circuit: ParsedCircuit | unknown, X: SimInput, o
     }
     dequantizeOutput(c, get(c.output.index), m, outputs.subarray(start * outSize, (start + m) * outSize));
   }
-  const predictions = predictionsOf(outputs, n, outSize, c.output.task);
+  const predictions = predictionsOf(outputs, n, outSize, c.output.task, c.output.post);
   return { outputs, n, outputSize: outSize, predictions, clampedLookups: clamped, ...(ranges !== undefined ? { nodeRanges: ranges } : {}) };
 }
 
@@ -154,12 +154,16 @@ export function dequantizeOutput(c: ParsedCircuit, q: Int32Array, n: number, out
   }
 }
 
-/** argmax per row (classification) or the first value (regression). */
-export function predictionsOf(outputs: ArrayLike<number>, n: number, size: number, task: 'classification' | 'regression'): number[] {
+/**
+ * argmax per row (classification) or the first value (regression). A single-output classifier is thresholded
+ * at 0.5 after a sigmoid output (`post`), else at 0 (logits).
+ */
+export function predictionsOf(outputs: ArrayLike<number>, n: number, size: number, task: 'classification' | 'regression', post: OutputPost = 'none'): number[] {
   const pred = new Array<number>(n);
+  const threshold = post === 'sigmoid' ? 0.5 : 0;
   for (let s = 0; s < n; s++) {
     if (task === 'regression' || size === 1) {
-      pred[s] = task === 'regression' ? (outputs[s * size] as number) : ((outputs[s * size] as number) > 0 ? 1 : 0);
+      pred[s] = task === 'regression' ? (outputs[s * size] as number) : ((outputs[s * size] as number) > threshold ? 1 : 0);
       continue;
     }
     let best = 0;

@@ -142,7 +142,7 @@ function agreement(model: tf.LayersModel, circuit: CircuitJson, calib: { data: F
   const refData = ref.dataSync();
   ref.dispose();
   const size = sim.outputSize;
-  const refPred = predictionsOf(refData, calib.n, size, circuit.output.task);
+  const refPred = predictionsOf(refData, calib.n, size, circuit.output.task, circuit.output.post);
   let same = 0;
   let maxDiff = 0;
   const sc = circuit.output.scale;
