@@ -34,12 +34,13 @@ function clampTo(r: number, lo: number, hi: number, ieee: boolean): number {
 }
 
 /**
- * Round half to even of a finite or non-finite double (torch.round). Negative ties and -0 follow `Math.round`:
- * -0.5 -> -0, -2.5 -> -2, -1.5 -> -2.
+ * Round half to even of a double (torch.round). Signs of zero: -0.3 -> -0 always; the tie -0.5 -> -0 like C's
+ * nearbyint (tfjs-wasm's Round), or +0 with `cpuTies` (tfjs-cpu's Round computes ties as floor(x) + 1).
  */
-export function rhe(y: number): number {
+export function rhe(y: number, cpuTies = false): number {
   const r = Math.round(y);
-  return r - y === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  if (r - y !== 0.5) return r;
+  return r % 2 !== 0 ? r - 1 : cpuTies ? r + 0 : r;
 }
 
 /** Exact 2^ceil(log2 v) for a positive finite double (v a float32 value). */
@@ -59,7 +60,7 @@ export function fakeQuantForward(x: Float32Array, scale: Float32Array, out: Floa
   if (C === 1 && zp === 0 && !ieee) {
     const s = scale[0]!;
     for (let i = 0; i < n; i++) {
-      const r = rhe(f32(x[i]! / s));
+      const r = rhe(f32(x[i]! / s), true);
       const q = r < minF ? minF : r > maxF ? maxF : r;
       out[i] = intOut ? q : q * s;
     }
@@ -69,7 +70,7 @@ export function fakeQuantForward(x: Float32Array, scale: Float32Array, out: Floa
     const s = scale[C === 1 ? 0 : i % C]!;
     let y = f32(x[i]! / s);
     if (zp !== 0) y = f32(y + zp);
-    const r = rhe(y);
+    const r = rhe(y, !ieee);
     const q = clampTo(r, minF, maxF, ieee);
     out[i] = intOut ? q : zp !== 0 ? f32(q - zp) * s : q * s;
   }
