@@ -147,6 +147,15 @@ if ('skipped' in peer) console.log(`PyTorch peer skipped: ${peer.skipped}`);
 const loadAfter = os.loadavg();
 console.log(formatReport(rows, 'results' in peer ? peer.results : []));
 
+/** The commit measured and the source files that differed from it (other work in progress is measured too). */
+function gitState(): { commit: string; modified: string[] } {
+  const git = (a: string[]): string => spawnSync('git', a, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  return {
+    commit: git(['rev-parse', 'HEAD']),
+    modified: git(['status', '--porcelain', '--', 'src']).split('\n').filter((l) => l !== '').map((l) => l.slice(3)),
+  };
+}
+
 const report = {
   date: new Date().toISOString(),
   durationSec: (Date.now() - started) / 1000,
@@ -159,6 +168,7 @@ const report = {
     node: process.version,
     tfjs: tf.version.tfjs,
   },
+  git: gitState(),
   workloads: Object.fromEntries(selected.map((w) => [w.name, w.description])),
   results: rows,
   peer,
