@@ -149,7 +149,7 @@ console.log(formatReport(rows, 'results' in peer ? peer.results : []));
 
 /** The commit measured and the source files that differed from it (other work in progress is measured too). */
 function gitState(): { commit: string; modified: string[] } {
-  const git = (a: string[]): string => spawnSync('git', a, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const git = (a: string[]): string => spawnSync('git', a, { cwd: ROOT, encoding: 'utf8' }).stdout?.trimEnd() ?? '';
   return {
     commit: git(['rev-parse', 'HEAD']),
     modified: git(['status', '--porcelain', '--', 'src']).split('\n').filter((l) => l !== '').map((l) => l.slice(3)),
