@@ -19,6 +19,7 @@ import { pruneEstimator } from './prune.js';
 import { deriveSeed, makeRng, makeStatefulRng, shuffleInPlace, withMathRandom, type StatefulRng } from './rng.js';
 import { splitIndices } from './split.js';
 import { loadParams, saveParams } from './persistence.js';
+import { ParallelSession, type ParallelHost } from './parallel/session.js';
 
 /** Targets encoded for the loss: a float tensor `[n, nOutputs]` plus optional class indices for stratifying. */
 export interface EncodedTargets {
@@ -56,6 +57,8 @@ export class NeuralNet<P = number[][]> {
   protected rng_: StatefulRng = makeStatefulRng(0);
   protected stopRequested = false;
   protected trainableVars_: TrainableVariableInfo[] = [];
+  /** Worker threads of the running fit when `workers` > 1 (src/training/parallel), else null. */
+  protected parallel_: ParallelSession | null = null;
 
   constructor(options: NeuralNetOptions = {}) {
     this.setParams(options as Record<string, unknown>);
@@ -287,16 +290,41 @@ export class NeuralNet<P = number[][]> {
     const trainIdx = split?.train ?? Int32Array.from({ length: n }, (_, i) => i);
     const ctx = this.context({ X, Y: targets.tensor, trainIdx, validIdx: split?.valid ?? null });
     this.stopRequested = false;
-    await this.notify('onTrainBegin', ctx);
-    for (let e = 0; e < epochs && !this.stopRequested; e++) {
-      this.history.newEpoch();
-      await this.notify('onEpochBegin', ctx);
-      await this.runEpoch(X, targets.tensor, trainIdx, ctx);
-      if (split !== null) this.validate(X, targets.tensor, split.valid);
-      this.recordBestFlags();
-      await this.notify('onEpochEnd', ctx);
+    // ---- data-parallel hook (src/training/parallel): only when `workers` is not 1 ----
+    if (opts.workers !== 1) {
+      const rows = opts.batchSize === -1 ? trainIdx.length : Math.min(opts.batchSize, trainIdx.length);
+      this.parallel_ = await ParallelSession.start(this.parallelHost(), opts.workers, X, targets.tensor, rows);
     }
-    await this.notify('onTrainEnd', ctx);
+    try {
+      await this.notify('onTrainBegin', ctx);
+      for (let e = 0; e < epochs && !this.stopRequested; e++) {
+        this.history.newEpoch();
+        await this.notify('onEpochBegin', ctx);
+        await this.runEpoch(X, targets.tensor, trainIdx, ctx);
+        if (split !== null) this.validate(X, targets.tensor, split.valid);
+        this.recordBestFlags();
+        await this.notify('onEpochEnd', ctx);
+      }
+      await this.notify('onTrainEnd', ctx);
+    } finally {
+      await this.parallel_?.close();
+      this.parallel_ = null;
+    }
+  }
+
+  /** What the data-parallel session reads from this estimator (live getters). */
+  private parallelHost(): ParallelHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const net = this;
+    return {
+      get model() { return net.model; },
+      get optimizer() { if (net.optimizer_ === undefined) throw new NotInitializedError('no optimizer'); return net.optimizer_; },
+      get vars() { return net.trainableVars_; },
+      get callbacks() { return net.callbacks_; },
+      get criterion() { return net.options.criterion; },
+      rng: () => net.rng_.next(),
+      computeLoss: (yTrue, out) => net.computeLoss(yTrue, out),
+    };
   }
 
   /** Record `<key>Best` for trainLoss, validLoss (lower is better) and validAcc (higher is better). */
@@ -320,7 +348,7 @@ export class NeuralNet<P = number[][]> {
       const idx = order.subarray(b * bs, Math.min(order.length, (b + 1) * bs));
       const base = { ...ctx, epoch: ctx.epoch, batch: b, nBatches, batchSize: idx.length, training: true };
       await this.notify('onBatchBegin', base);
-      const loss = this.trainStep(X, Y, idx, ctx);
+      const loss = this.parallel_ !== null ? await this.parallel_.step(idx, ctx) : this.trainStep(X, Y, idx, ctx);
       sum += loss * idx.length;
       this.history.newBatch();
       this.history.recordBatch('trainLoss', loss);

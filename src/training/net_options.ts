@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.js';
 import type { Callback, CallbackEntry } from './callback.js';
 import type { OptimizerSpec } from './optimizers.js';
 import { resolveTrainSplit, type ResolvedSplit, type TrainSplit } from './split.js';
+import { resolveWorkersOption, type WorkersOption } from './parallel/options.js';
 
 /** What the module builder receives: sizes filled from the data plus every `module__*` option. */
 export interface ModuleParams {
@@ -64,6 +65,12 @@ export interface NeuralNetOptions {
   verbose?: number;
   /** Seed of weight init, shuffling, the split and in-step randomness (dropout). @default 0 */
   seed?: number;
+  /**
+   * Threads per training step (data parallel: each takes a share of the batch, gradients are averaged).
+   * 1 = the training thread only; 'auto' = 2 when the step is large enough to gain (see docs/performance.md).
+   * @default 1
+   */
+  workers?: WorkersOption;
   /** Module builder options, e.g. `module__nLayers: 3`. */
   [key: `module__${string}`]: unknown;
   /** Optimizer options, e.g. `optimizer__beta1: 0.8`. */
@@ -74,7 +81,7 @@ export interface NeuralNetOptions {
 
 /** Top-level option names of NeuralNet. */
 export const NET_OPTION_KEYS = ['module', 'criterion', 'optimizer', 'lr', 'maxEpochs', 'batchSize', 'trainSplit',
-  'callbacks', 'warmStart', 'verbose', 'seed'] as const;
+  'callbacks', 'warmStart', 'verbose', 'seed', 'workers'] as const;
 
 /** Options with defaults applied and values checked. */
 export interface ResolvedNetOptions {
@@ -89,6 +96,7 @@ export interface ResolvedNetOptions {
   readonly warmStart: boolean;
   readonly verbose: number;
   readonly seed: number;
+  readonly workers: WorkersOption;
 }
 
 function posInt(v: unknown, name: string, allowMinusOne = false): number {
@@ -129,5 +137,6 @@ export function resolveNetOptions(p: Readonly<Record<string, unknown>>, defaults
     warmStart: p['warmStart'] === true,
     verbose,
     seed,
+    workers: resolveWorkersOption(p['workers']),
   };
 }
