@@ -127,6 +127,8 @@ export interface CircuitResult {
   readonly floatPredictSamplesPerSec: number;
   /** Float twin predict, samples per process-CPU second. */
   readonly floatPredictSamplesPerCpuSec: number;
+  /** Float twin `model.predict(x, {batchSize: samples})` (one batch), samples per wall second (median). */
+  readonly floatOneBatchSamplesPerSec?: number;
   /** Fake-quantized model predict, samples per wall second (median). */
   readonly qatPredictSamplesPerSec: number;
   /** Share of samples where the circuit's argmax equals the fake-quantized model's. */
