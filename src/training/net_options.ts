@@ -67,7 +67,8 @@ export interface NeuralNetOptions {
   seed?: number;
   /**
    * Threads per training step (data parallel: each takes a share of the batch, gradients are averaged).
-   * 1 = the training thread only; 'auto' = 2 when the step is large enough to gain (see docs/performance.md).
+   * 1 = the training thread only; 'auto' = 2 when the step is large (>= AUTO_MIN_MFLOP_PER_STEP, e.g. the 784-256-256-10
+   * MLP at batch >= 256) and a second core is idle, else 1. Pays only for large steps: see src/training/parallel/options.ts.
    * @default 1
    */
   workers?: WorkersOption;

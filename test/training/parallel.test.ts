@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, QatError } from '../../src/errors.js';
 import { NeuralNetClassifier, type Callback, type GradContext } from '../../src/training/index.js';
@@ -49,7 +50,15 @@ describe('training/parallel (workers option)', function () {
     const small = tf.sequential({ layers: [tf.layers.dense({ inputShape: [30], units: 120 }), tf.layers.dense({ units: 2 })] });
     // 6 x (30*120 + 120*2) x 128 rows = 2.95 MFLOP
     expect(estimateStepMflop(small, 128)).to.be.closeTo(2.95, 0.01);
-    expect(chooseWorkerCount('auto', { backend: 'wasm', builtInCriterion: true, model: small, batchRows: 128 })).to.equal(1);
+    expect(chooseWorkerCount('auto', { backend: 'wasm', builtInCriterion: true, model: small, batchRows: 128, loadAverage: 0 })).to.equal(1);
+    const mlp = tf.sequential({ layers: [tf.layers.dense({ inputShape: [784], units: 256 }), tf.layers.dense({ units: 256 }), tf.layers.dense({ units: 10 })] });
+    // 6 x 268,800 MACs x 512 rows = 825.8 MFLOP: two threads on an idle machine, one on a busy one
+    expect(estimateStepMflop(mlp, 512)).to.be.closeTo(825.8, 0.1);
+    const multi = availableParallelism() >= 2 ? 2 : 1;
+    expect(chooseWorkerCount('auto', { backend: 'wasm', builtInCriterion: true, model: mlp, batchRows: 512, loadAverage: 0 })).to.equal(multi);
+    expect(chooseWorkerCount('auto', { backend: 'wasm', builtInCriterion: true, model: mlp, batchRows: 512, loadAverage: 5 })).to.equal(1);
+    expect(chooseWorkerCount('auto', { backend: 'wasm', builtInCriterion: true, model: mlp, batchRows: 128, loadAverage: 0 })).to.equal(1);
+    mlp.dispose();
     expect(chooseWorkerCount(2, { backend: 'wasm', builtInCriterion: true, model: small, batchRows: 1 })).to.equal(1);
     small.dispose();
   });

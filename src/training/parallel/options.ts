@@ -1,7 +1,7 @@
 /**
  * The `workers` option of the estimators: how many threads share each training batch, and the automatic choice.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../errors.js';
 
@@ -13,10 +13,13 @@ export const MAX_WORKERS = 16;
 
 /**
  * Smallest estimated work per training step (forward + backward, MFLOP) for which 'auto' uses two threads.
- * Below it the per-step hand-off (weights, rows and gradients through shared memory, two thread wake-ups)
- * costs more than half a step saves; see docs/performance.md ("Data-parallel training").
+ * Measured (wasm, 2 vCPU, per-thread CPU): a 4-bit QAT step has a large batch-independent part (weight
+ * quantization, per-op overhead, Adam), so half a batch costs ~60-70% of a whole one at batch 128.
+ * MLP 784-256-256-10 4-bit: batch 128 (206 MFLOP) the training thread's CPU per step drops only 47.6 -> 39.8 ms
+ * (<= 1.2x on an idle machine, 1.7x slower wall on the loaded one); batch 512 (824 MFLOP) 116 -> 68 ms
+ * (~1.7x idle, same CPU per sample). Breast-cancer net (14 MFLOP): always slower.
  */
-export const AUTO_MIN_MFLOP_PER_STEP = 40;
+export const AUTO_MIN_MFLOP_PER_STEP = 400;
 
 /**
  * Validate the `workers` option.
@@ -53,14 +56,19 @@ export interface WorkerChoiceInput {
   readonly model: tf.LayersModel;
   /** Rows of a full training batch. */
   readonly batchRows: number;
+  /** 1-minute load average. @default os.loadavg()[0] */
+  readonly loadAverage?: number;
 }
 
 /**
- * The number of threads to use: explicit counts as given (capped to the batch rows), 'auto' gives 2 on a
- * multi-core machine for the wasm/cpu backends when the step is large enough, else 1.
+ * The number of threads to use: explicit counts as given (capped to the batch rows). 'auto' gives 2 for the
+ * wasm/cpu backends when the step is at least AUTO_MIN_MFLOP_PER_STEP and a second core is idle (1-minute load
+ * average <= cores - 1.5: on a busy machine the two threads wait for each other), else 1.
  */
 export function chooseWorkerCount(opt: WorkersOption, c: WorkerChoiceInput): number {
   if (opt !== 'auto') return Math.max(1, Math.min(opt, c.batchRows));
-  if (!c.builtInCriterion || (c.backend !== 'wasm' && c.backend !== 'cpu') || availableParallelism() < 2 || c.batchRows < 2) return 1;
+  const cores = availableParallelism();
+  if (!c.builtInCriterion || (c.backend !== 'wasm' && c.backend !== 'cpu') || cores < 2 || c.batchRows < 2) return 1;
+  if ((c.loadAverage ?? loadavg()[0] ?? 0) > cores - 1.5) return 1;
   return estimateStepMflop(c.model, c.batchRows) >= AUTO_MIN_MFLOP_PER_STEP ? 2 : 1;
 }

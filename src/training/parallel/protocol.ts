@@ -92,7 +92,7 @@ export type ToWorker = InitMessage | StepMessage | ResetMessage;
 /** Worker -> main. */
 export type FromWorker =
   | { readonly type: 'ready' }
-  | { readonly type: 'done'; readonly id: number; readonly loss: number }
+  | { readonly type: 'done'; readonly id: number; readonly loss: number; readonly cpuMs?: number }
   | { readonly type: 'error'; readonly message: string };
 
 function slot(offset: number, shape: readonly number[]): Slot {

@@ -20,6 +20,7 @@ import { trainableOrder } from './model_vars.js';
 import { chooseWorkerCount, type WorkersOption } from './options.js';
 import { batchArrays, makeLayout, view, type MaskUpdate, type SharedData, type SharedLayout } from './protocol.js';
 import { acquireWorkers, type WorkerHandle } from './worker_handle.js';
+import { PROFILE_ON, recordStep, threadCpuMs } from './profile.js';
 
 /** What a parallel session needs from the estimator (read live: callbacks may be replaced during a fit). */
 export interface ParallelHost {
@@ -150,6 +151,7 @@ export class ParallelSession {
     const host = this.host;
     const parts = splitRows(idx.length, this.nThreads);
     const id = ++this.stepId;
+    const t0 = PROFILE_ON ? threadCpuMs() : 0;
     const masks = this.maskUpdates();
     const changed = this.sendWeights();
     const pending: Array<Promise<number> | null> = this.workers.map((w, r) => {
@@ -157,6 +159,7 @@ export class ParallelSession {
       const seed = String(host.rng());
       return e <= s ? null : w.step({ type: 'step', id, rows: idx.slice(s, e), seed, masks, changed });
     });
+    const t1 = PROFILE_ON ? threadCpuMs() : 0;
     const [s0, e0] = parts[0] ?? [0, 0];
     const vars = host.vars;
     const { x, y } = batchArrays(this.data, idx.subarray(s0, e0));
@@ -167,6 +170,7 @@ export class ParallelSession {
         vars.map((v) => v.variable));
       return { value, grads: vars.map((v) => grads[v.name] ?? tf.zerosLike(v.variable)) };
     }));
+    const t2 = PROFILE_ON ? threadCpuMs() : 0;
     let losses: Array<number | null>;
     try {
       losses = await Promise.all(pending);
@@ -175,6 +179,7 @@ export class ParallelSession {
       await this.close();
       throw e;
     }
+    const t3 = PROFILE_ON ? threadCpuMs() : 0;
     const n = idx.length;
     const weights = parts.map(([s, e]) => (e - s) / n);
     const ownLoss = own.value.dataSync()[0] ?? NaN;
@@ -188,7 +193,8 @@ export class ParallelSession {
         losses.forEach((l, r) => {
           const slot = this.layout.regions[r]?.grads[j];
           if (l === null || slot === undefined) return;
-          g = tf.add(g, tf.mul(tf.tensor(view(this.f32, slot).slice(), [...slot.shape]), weights[r + 1] ?? 0));
+          const v = view(this.f32, slot);
+          g = tf.add(g, tf.mul(tf.tensor(tf.getBackend() === 'wasm' ? v : v.slice(), [...slot.shape]), weights[r + 1] ?? 0));
         });
         grads[v.name] = g;
       });
@@ -199,6 +205,7 @@ export class ParallelSession {
       host.optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] ?? tf.zerosLike(v.variable) })));
     });
     tf.dispose([own.value, ...own.grads]);
+    if (PROFILE_ON) recordStep({ serialMs: t1 - t0 + threadCpuMs() - t3, ownMs: t2 - t1, workerMs: Math.max(0, ...this.workers.map((w) => w.lastCpuMs)) });
     return loss;
   }
 

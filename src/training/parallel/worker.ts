@@ -11,6 +11,7 @@ import { useBackend, type BackendName } from '../../backend/use_backend.js';
 import { makeRng, withMathRandom } from '../rng.js';
 import { batchArrays, view, type FromWorker, type InitMessage, type MaskUpdate, type StepMessage, type ToWorker } from './protocol.js';
 import { trainableOrder } from './model_vars.js';
+import { PROFILE_ON, threadCpuMs } from './profile.js';
 
 interface Replica {
   readonly model: tf.LayersModel;
@@ -20,6 +21,11 @@ interface Replica {
 }
 
 let replica: Replica | null = null;
+
+/** The array itself on wasm (copied into the heap by tfjs), else a private copy of the shared view. */
+function ownCopy(v: Float32Array): Float32Array {
+  return tf.getBackend() === 'wasm' ? v : v.slice();
+}
 
 function post(m: FromWorker): void {
   parentPort?.postMessage(m);
@@ -75,7 +81,8 @@ function step(m: StepMessage): number {
     for (const i of m.changed) {
       const s = layout.weights[i];
       const w = model.weights[i];
-      if (s !== undefined && w !== undefined) w.write(tf.tensor(view(f32, s).slice(), [...s.shape]));
+      // wasm copies values into its heap at once; other backends may keep the array, so give them a copy
+      if (s !== undefined && w !== undefined) w.write(tf.tensor(ownCopy(view(f32, s)), [...s.shape]));
     }
   });
   const { x, y } = batchArrays(ini.data, m.rows);
@@ -108,7 +115,11 @@ parentPort?.on('message', (m: ToWorker) => {
   void (async () => {
     try {
       if (m.type === 'init') { await init(m); post({ type: 'ready' }); }
-      else if (m.type === 'step') post({ type: 'done', id: m.id, loss: step(m) });
+      else if (m.type === 'step') {
+        const t0 = PROFILE_ON ? threadCpuMs() : 0;
+        const loss = step(m);
+        post({ type: 'done', id: m.id, loss, ...(PROFILE_ON ? { cpuMs: threadCpuMs() - t0 } : {}) });
+      }
       else reset();
     } catch (e) {
       post({ type: 'error', message: errorText(e) });

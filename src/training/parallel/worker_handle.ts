@@ -36,6 +36,8 @@ export class WorkerHandle {
   private readonly worker: Worker;
   private pending: { resolve: (m: FromWorker) => void; reject: (e: Error) => void; what: string } | null = null;
   private dead: Error | null = null;
+  /** Thread CPU ms of the last step (profiling on only). */
+  lastCpuMs = 0;
   /** Index of this worker (1-based; the training thread is 0). */
   readonly index: number;
 
@@ -91,6 +93,7 @@ export class WorkerHandle {
   async step(m: StepMessage): Promise<number> {
     const r = await this.request(m, `step ${m.id}`);
     if (r.type !== 'done' || r.id !== m.id) throw this.error(`answered ${r.type} to step ${m.id}`);
+    this.lastCpuMs = r.cpuMs ?? 0;
     return r.loss;
   }
 
