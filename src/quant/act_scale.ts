@@ -60,10 +60,8 @@ export function activationScaleStep(statsInput: tf.Tensor, cfg: ActQuantConfig, 
     return { scale: learnedScale(state.value, T, pot, false), counter: state.counter };
   }
   if (state.counter < steps) {
-    // Brevitas adds 0 * value here so that value.grad is an exact 0 rather than None. We leave `value` unconnected:
-    // an optimizer step with a zero gradient and no step at all leave it (and Adam's moments) equal, and the
-    // connection would make tfjs back-propagate into the first layer's input for nothing (a whole extra matmul).
-    const stat = percentileStat(statsInput, percentile);
+    // + 0 * value, as Brevitas: the learned value is connected to the loss with an exactly-zero gradient.
+    const stat = tf.add(percentileStat(statsInput, percentile), tf.mul(0, state.value));
     const scale = pot ? powerOfTwo(tf.div(stat, T)) : tf.div(stat, T);
     const s = tf.clone(stat); // assigned to the buffer: no gradient flows through an assignment
     const keep = Math.fround(1 - momentum);

@@ -11,12 +11,7 @@ import { arr, randomFloats } from '../helpers/backends.js';
 
 async function train(model: tf.LayersModel, x: tf.Tensor, steps = 3): Promise<void> {
   const opt = tf.train.adam(0.01);
-  const hasWeights = model.layers.some((l) => l.getClassName() === 'QuantLinear' || l.getClassName() === 'QuantConv2D');
-  for (let i = 0; i < steps; i++) {
-    // a model of activation quantizers only has nothing to learn while it collects statistics: forwards suffice
-    if (hasWeights) tf.dispose(opt.minimize(() => tf.mean(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar) ?? []);
-    else tf.tidy(() => { model.apply(x, { training: true }); });
-  }
+  for (let i = 0; i < steps; i++) tf.dispose(opt.minimize(() => tf.mean(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar) ?? []);
   opt.dispose();
 }
 
