@@ -4,12 +4,15 @@
  *   acc = round(avg / (s/k))            (the exact integer sum of the input integers)
  *   bwAvg = ceil(log2((2^b - 1) * k)); ts = 2^(bwAvg - outBits)
  *   q = clamp(round_half_even(acc / ts) (or floor), output range); out = q * (s/k) * ts
+ * On wasm and cpu the truncation is one fused kernel (QatTruncQuant, src/quant/kernels/trunc.ts, bit-identical to
+ * the composed `makeTrunc` below, which runs on the other backends).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import { ConfigError } from '../errors.js';
 import { normalizeEnum } from '../quant/config.js';
 import { intRange, validateBitWidth } from '../quant/int_range.js';
+import { truncKernelActive, truncKernelSupports, truncQuantKernel } from '../quant/kernels/ops.js';
 import { replaceKept, upstreamProvider, type QuantMeta, type QuantOutputProvider } from './quant_meta.js';
 import { singleShape, singleTensor } from './util.js';
 
@@ -60,6 +63,20 @@ function makeTrunc(ts: number, minInt: number, maxInt: number, mode: TruncMode):
     };
   });
   return f as TruncFn;
+}
+
+/**
+ * The truncation as composed tfjs ops with a custom gradient (the fallback off wasm/cpu, and the reference the fused
+ * QatTruncQuant kernel matches bit for bit): q = clamp(round-or-floor(round(v/s) / ts)), out = q * s * ts.
+ */
+export function truncateComposed(v: tf.Tensor, s: tf.Tensor, ts: number, minInt: number, maxInt: number, mode: TruncMode): tf.Tensor {
+  const key = `${ts}|${minInt}|${maxInt}|${mode}`;
+  let f = truncCache.get(key);
+  if (f === undefined) {
+    f = makeTrunc(ts, minInt, maxInt, mode);
+    truncCache.set(key, f);
+  }
+  return f(v, s);
 }
 
 /** Average pooling with Brevitas' truncation to `bitWidth` bits; needs a quantized input. */
@@ -113,16 +130,13 @@ export class QuantAvgPool2D extends tf.layers.Layer implements QuantOutputProvid
       if (sIn === null || sIn === undefined) throw new ConfigError(`${this.name}: the quantized input's scale is unknown; run the model end to end (model.predict / model.apply), not this layer alone`);
       const { ts, k } = this.truncation(grid.bitWidth);
       const { minInt, maxInt } = intRange({ bitWidth: this.bitWidth, signed: grid.signed, narrowRange: false });
-      const key = `${ts}|${minInt}|${maxInt}|${this.truncMode}`;
-      let f = truncCache.get(key);
-      if (f === undefined) {
-        f = makeTrunc(ts, minInt, maxInt, this.truncMode);
-        truncCache.set(key, f);
-      }
       const v = tf.avgPool(x, this.poolSize, this.strides, 'valid');
       const sAvg = tf.div(tf.reshape(sIn, []), k);
       this.lastScale = replaceKept(this.lastScale, tf.mul(sAvg, ts));
-      return f(v, sAvg);
+      if (truncKernelActive() && truncKernelSupports(v, sAvg)) {
+        return truncQuantKernel(v, sAvg, { ts, minInt, maxInt, floor: this.truncMode === 'floor' });
+      }
+      return truncateComposed(v, sAvg, ts, minInt, maxInt, this.truncMode);
     });
   }
 

@@ -9,6 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { QUANT_KERNELS, registerQuantKernels } from './register.js';
 
+export { truncKernelSupports, truncQuantKernel, type TruncKernelAttrs } from './trunc.js';
+
 registerQuantKernels();
 
 const envOff = ((): boolean => {
@@ -22,6 +24,23 @@ export function setQuantKernelsEnabled(on: boolean): boolean {
   const prev = enabled;
   enabled = on;
   return prev;
+}
+
+let truncEnabled = true;
+
+/**
+ * Enable or disable the fused truncation kernel alone (QuantAvgPool2D then uses its composed ops; the other fused
+ * quantizers are unaffected), for A/B benchmarks. Returns the previous setting.
+ */
+export function setTruncKernelEnabled(on: boolean): boolean {
+  const prev = truncEnabled;
+  truncEnabled = on;
+  return prev;
+}
+
+/** True when QuantAvgPool2D's fused truncation kernel runs (quantKernelsActive() and not disabled alone). */
+export function truncKernelActive(): boolean {
+  return truncEnabled && quantKernelsActive();
 }
 
 /** True when the fused kernels run on the active backend (wasm or cpu, and not disabled). */

@@ -9,6 +9,7 @@
  * | QatAbsMaxScale | w | scale | QatAbsMaxScaleGrad -> dw (arg-max elements) |
  * | QatPercentileStat | x | [stat, index] | QatPercentileStatGrad -> dx (selected element) |
  * | QatPow2Ceil | x | exact 2^ceil(log2 x) | zero |
+ * | QatTruncQuant | v, scale | TruncAvgPool2d truncation (trunc.ts) | QatTruncQuantGrad -> dv and dscale |
  */
 import * as tf from '@tensorflow/tfjs';
 import { kernelViews, f32View, type QuantKernelBackend } from './kernel_io.js';
@@ -19,6 +20,7 @@ import {
 } from './loops.js';
 import { simdAbsEqIndices, simdAbsMax, simdFakeQuant, simdFakeQuantGrad, simdOf, simdSelectTopAbs } from './simd_paths.js';
 import type { SimdExports } from './wasm_simd.js';
+import { TRUNC_GRAD, TRUNC_KERNEL_FUNCS } from './trunc.js';
 
 /** Names of the kernels registered here. */
 export const QUANT_KERNELS = {
@@ -242,6 +244,7 @@ const KERNELS: ReadonlyArray<[string, KF]> = [
   [QUANT_KERNELS.absMaxScale, absMaxScale], [QUANT_KERNELS.absMaxScaleGrad, absMaxScaleGrad],
   [QUANT_KERNELS.percentileStat, percentileStat], [QUANT_KERNELS.percentileStatGrad, percentileStatGrad],
   [QUANT_KERNELS.pow2Ceil, pow2CeilK],
+  ...TRUNC_KERNEL_FUNCS,
 ];
 
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap): tf.Tensor | tf.Tensor[] =>
@@ -296,6 +299,7 @@ const GRADS: readonly tf.GradConfig[] = [
     kernelName: QUANT_KERNELS.pow2Ceil,
     gradFunc: (dy) => ({ x: () => tf.zerosLike(dy as tf.Tensor) }),
   },
+  TRUNC_GRAD,
 ];
 
 let done = false;

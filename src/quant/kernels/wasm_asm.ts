@@ -66,7 +66,7 @@ export const op = {
 export const V = {
   shuffle: 0x0d, f32x4Splat: 0x13, f32x4Extract: 0x1f, f64x2Extract: 0x21,
   f32x4Ge: 0x46, f32x4Le: 0x45, and: 0x4e, bitselect: 0x52,
-  f64x2PromoteLow: 0x5f, f32x4Nearest: 0x6a,
+  f64x2PromoteLow: 0x5f, f32x4Floor: 0x68, f32x4Nearest: 0x6a,
   f32x4Abs: 0xe0, f32x4Sub: 0xe5, f32x4Mul: 0xe6, f32x4Div: 0xe7, f32x4Min: 0xe8, f32x4Max: 0xe9,
   f64x2Add: 0xf0,
 } as const;

@@ -6,7 +6,7 @@
  *
  * Each function handles a multiple of 4 elements (16 bytes); callers finish the tail in JS with the same rules.
  */
-import { assemble, op, T, V, type WasmFn } from './wasm_asm.js';
+import { assemble, op, T, V, type ValType, type WasmFn } from './wasm_asm.js';
 
 const { get, set } = op;
 const s = op.simd;
@@ -77,6 +77,44 @@ function fqGradSteFn(): WasmFn {
   };
 }
 
+// Brevitas TruncAvgPool2d truncation (floor: r = floor(t) instead of nearest(t)):
+// y = v / s; t = nearest(y) / ts; r = nearest(t); q = clamp(r, lo, hi)
+const truncR = (floor: boolean, vs: number, vts: number): number[] => [
+  ...get(vs), ...s(V.f32x4Div), ...s(V.f32x4Nearest), ...get(vts), ...s(V.f32x4Div), ...s(floor ? V.f32x4Floor : V.f32x4Nearest),
+];
+
+// truncFwd(v, out, nBytes, s, ts, lo, hi, sts): out = clamp(r, lo, hi) * sts   (sts = f32(s * ts))
+function truncFwdFn(name: string, floor: boolean): WasmFn {
+  const [v, out, n, sc, tsc, lo, hi, st, o, vs, vts, vlo, vhi, vst] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  return {
+    name, params: [T.i32, T.i32, T.i32, T.f32, T.f32, T.f32, T.f32, T.f32], results: [], locals: [T.i32, T.v128, T.v128, T.v128, T.v128, T.v128],
+    body: [...splat(sc, vs), ...splat(tsc, vts), ...splat(lo, vlo), ...splat(hi, vhi), ...splat(st, vst), ...loop16(o, n, [
+      ...addr(out, o), ...addr(v, o), ...op.vLoad(), ...truncR(floor, vs, vts),
+      ...get(vlo), ...s(V.f32x4Max), ...get(vhi), ...s(V.f32x4Min), ...get(vst), ...s(V.f32x4Mul), ...op.vStore(),
+    ])],
+  };
+}
+
+// truncGrad(dy, v, dv, nBytes, s, ts, lo, hi) -> sum dy*(inside ? q*ts - y : q*ts); dv = inside ? dy : 0
+function truncGradFn(name: string, floor: boolean): WasmFn {
+  const dy = 0, v = 1, dv = 2, n = 3, sc = 4, tsc = 5, lo = 6, hi = 7, o = 8, vs = 9, vts = 10, vlo = 11, vhi = 12;
+  const y = 13, r = 14, m = 15, q = 16, g = 17, p = 18, a0 = 19, a1 = 20;
+  return {
+    name, params: [T.i32, T.i32, T.i32, T.i32, T.f32, T.f32, T.f32, T.f32], results: [T.f64],
+    locals: [T.i32, ...Array<ValType>(12).fill(T.v128)],
+    body: [...splat(sc, vs), ...splat(tsc, vts), ...splat(lo, vlo), ...splat(hi, vhi), ...loop16(o, n, [
+      ...addr(v, o), ...op.vLoad(), ...get(vs), ...s(V.f32x4Div), ...set(y),
+      ...get(y), ...s(V.f32x4Nearest), ...get(vts), ...s(V.f32x4Div), ...s(floor ? V.f32x4Floor : V.f32x4Nearest), ...set(r),
+      ...get(r), ...get(vlo), ...s(V.f32x4Ge), ...get(r), ...get(vhi), ...s(V.f32x4Le), ...s(V.and), ...set(m),
+      ...get(r), ...get(vlo), ...s(V.f32x4Max), ...get(vhi), ...s(V.f32x4Min), ...get(vts), ...s(V.f32x4Mul), ...set(q),
+      ...addr(dy, o), ...op.vLoad(), ...set(g),
+      ...addr(dv, o), ...get(g), ...get(m), ...s(V.and), ...op.vStore(),
+      ...get(g), ...get(q), ...get(y), ...s(V.f32x4Sub), ...get(q), ...get(m), ...s(V.bitselect), ...s(V.f32x4Mul), ...set(p),
+      ...accumulate(p, a0, a1),
+    ]), ...sumAcc(a0, a1)],
+  };
+}
+
 // absMax(x, nBytes) -> max |x|
 function absMaxFn(): WasmFn {
   const [x, n, o, m] = [0, 1, 2, 3];
@@ -123,6 +161,10 @@ export interface SimdExports {
   absMax(x: number, nBytes: number): number;
   absMaxBlocks(x: number, out: number, nBlocks: number): void;
   absEqFirst(x: number, start: number, n: number, m: number): number;
+  truncFwdRound(v: number, out: number, nBytes: number, s: number, ts: number, lo: number, hi: number, sts: number): void;
+  truncFwdFloor(v: number, out: number, nBytes: number, s: number, ts: number, lo: number, hi: number, sts: number): void;
+  truncGradRound(dy: number, v: number, dv: number, nBytes: number, s: number, ts: number, lo: number, hi: number): number;
+  truncGradFloor(dy: number, v: number, dv: number, nBytes: number, s: number, ts: number, lo: number, hi: number): number;
 }
 
 /** The parts of the WebAssembly JS API used here (the project's TS libs do not declare it). */
@@ -135,7 +177,8 @@ interface WasmApi {
 /** The engine's WebAssembly object, or undefined. */
 export const wasmApi: WasmApi | undefined = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-const bytes = assemble([fqFn('fq', false), fqFn('fqInt', true), fqGradMaskFn(), fqGradSteFn(), absMaxFn(), absMaxBlocksFn(), absEqFirstFn()]);
+const bytes = assemble([fqFn('fq', false), fqFn('fqInt', true), fqGradMaskFn(), fqGradSteFn(), absMaxFn(), absMaxBlocksFn(), absEqFirstFn(),
+  truncFwdFn('truncFwdRound', false), truncFwdFn('truncFwdFloor', true), truncGradFn('truncGradRound', false), truncGradFn('truncGradFloor', true)]);
 const instances = new WeakMap<object, SimdExports | null>();
 let compiled: object | null | undefined;
 
