@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../../src/backend/use_backend.js';
-import { EarlyStopping, NeuralNetClassifier, NeuralNetRegressor, type NeuralNetOptions } from '../../src/training/index.js';
+import { EarlyStopping, LRScheduler, NeuralNetClassifier, NeuralNetRegressor, type NeuralNetOptions } from '../../src/training/index.js';
 import { maxActiveNeurons, accumulatorReport } from '../../src/models/index.js';
 import { loadMnistSubset, loadTabular, type SplitData } from './datasets.js';
 
@@ -25,14 +25,25 @@ export interface AcceptanceConfig {
 /** Training settings shared by the tabular configurations (tuned to reach the thresholds). */
 export const TABULAR = { maxEpochs: 100, batchSize: 128, lr: 0.01, trainSplit: null, verbose: 0 } as const;
 
+/**
+ * Breast cancer: the 4-bit input quantizer collects max|x| statistics for 300 steps (clip ~8-16 on standardized
+ * features) and only then learns its clip value, so the recipe needs many steps after the collection phase:
+ * batch 32 (14 steps/epoch), 150 epochs, lr 0.005 with a cosine schedule. Measured means over seeds 0-2:
+ * 4/4 0.942, 3/3 0.935, 3/3 acc12 0.932 (seeds 0-4: 0.940, 0.934, 0.937).
+ */
+export const BREAST_CANCER = {
+  ...TABULAR, batchSize: 32, maxEpochs: 150, lr: 0.005,
+  callbacks: [['lr', new LRScheduler({ policy: 'cosine', tMax: 150 })]] as Array<[string, LRScheduler]>,
+};
+
 /** The configurations of the issue. */
 export const CONFIGS: readonly AcceptanceConfig[] = [
   { name: 'breast_cancer 4/4 acc32', data: () => loadTabular('breast_cancer'), task: 'classification', threshold: 0.94,
-    options: { ...TABULAR, module__nLayers: 3, module__nWBits: 4, module__nABits: 4, module__nAccumBits: 32 } },
+    options: { ...BREAST_CANCER, module__nLayers: 3, module__nWBits: 4, module__nABits: 4, module__nAccumBits: 32 } },
   { name: 'breast_cancer 3/3 acc32', data: () => loadTabular('breast_cancer'), task: 'classification', threshold: 0.93,
-    options: { ...TABULAR, maxEpochs: 150, module__nLayers: 3, module__nWBits: 3, module__nABits: 3, module__nAccumBits: 32 } },
+    options: { ...BREAST_CANCER, module__nLayers: 3, module__nWBits: 3, module__nABits: 3, module__nAccumBits: 32 } },
   { name: 'breast_cancer 3/3 acc12', data: () => loadTabular('breast_cancer'), task: 'classification', threshold: 0.92, checkFanIn: true,
-    options: { ...TABULAR, maxEpochs: 150, module__nLayers: 3, module__nWBits: 3, module__nABits: 3, module__nAccumBits: 12 } },
+    options: { ...BREAST_CANCER, module__nLayers: 3, module__nWBits: 3, module__nABits: 3, module__nAccumBits: 12 } },
   { name: 'iris 4/4', data: () => loadTabular('iris'), task: 'classification', threshold: 0.93,
     options: { ...TABULAR, maxEpochs: 100, batchSize: 16, module__nLayers: 3, module__nWBits: 4, module__nABits: 4 } },
   { name: 'diabetes 4/4 (R^2)', data: () => loadTabular('diabetes'), task: 'regression', threshold: 0.28,
