@@ -12,3 +12,4 @@ export { type Label } from './labels.js';
 export { makeRng, type Rng } from './rng.js';
 export { saveParams, loadParams, PARAMS_FORMAT_VERSION } from './persistence.js';
 export * from './callbacks/index.js';
+export { shutdownParallelWorkers, type WorkersOption } from './parallel/index.js';
