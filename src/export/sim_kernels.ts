@@ -166,6 +166,37 @@ export function tluInt(x: Int32Array, sampleSize: number, t: TluParams): { value
   return { values: out, clamped };
 }
 
+/**
+ * The same result as tluInt, faster: for int32 x, floor(x / 2^shift) is x >> shift and the remainder x & (2^shift - 1),
+ * so the rounding needs no division; the table row offset advances with the element index instead of a modulo.
+ */
+export function tluFast(x: Int32Array, sampleSize: number, t: TluParams): { values: Int32Array; clamped: number } {
+  const out = new Int32Array(x.length);
+  const len = t.inMax - t.inMin + 1;
+  const { inMin, inMax, tables, nTables, shift } = t;
+  const halfUp = t.rounding === 'halfUp';
+  const mask = shift === 0 ? 0 : (1 << shift) - 1;
+  const half = shift === 0 ? 0 : 1 << (shift - 1);
+  const wrap = nTables * len - inMin;
+  let clamped = 0;
+  let row = -inMin;
+  let e = 0;
+  for (let i = 0; i < x.length; i++) {
+    let r = x[i] as number;
+    if (shift !== 0) {
+      const rem = r & mask;
+      r >>= shift;
+      if (rem > half || (rem === half && (halfUp || (r & 1) !== 0))) r++;
+    }
+    if (r < inMin) { r = inMin; clamped++; } else if (r > inMax) { r = inMax; clamped++; }
+    out[i] = tables[row + r] as number;
+    row += len;
+    if (row === wrap) row = -inMin;
+    if (++e === sampleSize) { e = 0; row = -inMin; }
+  }
+  return { values: out, clamped };
+}
+
 /** Min and max of an integer array (0, 0 when empty). */
 export function minMax(x: Int32Array): { min: number; max: number } {
   if (x.length === 0) return { min: 0, max: 0 };

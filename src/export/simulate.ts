@@ -1,12 +1,21 @@
 /**
  * simulateCircuit: run a circuit with integer arithmetic only between the input quantizer and the output
  * dequantizer (Concrete ML's fhe="simulate"): Int32 tensors, exact integer gemm/conv/sum-pool/add and table
- * lookups. No tfjs; batches of samples go through typed-array loops.
+ * lookups, batches of samples at a time.
+ *
+ * Kernels (`kernel` option): every choice gives the same integers bit for bit.
+ * - 'reference': the plain Int32Array loops of sim_kernels.ts.
+ * - 'js': faster typed-array loops (sample-blocked float64 gemm, shift-based TLU rounding).
+ * - 'auto': like 'js', but gemm and conv2d nodes whose worst-case accumulator is below 2^24 run as float32
+ *   matMul / conv2d on the tfjs backend (XNNPACK on wasm), see `exactInFloat32`.
  */
-import { DataError } from '../errors.js';
-import type { ParsedCircuit, OutputPost } from './circuit_schema.js';
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, DataError } from '../errors.js';
+import type { ParsedCircuit, ParsedNode, OutputPost } from './circuit_schema.js';
 import { parseCircuit } from './circuit_parse.js';
-import { addInt, conv2dInt, gemmDense, gemmInt, minMax, zeroShare, quantizeInput, sumPoolInt, tluInt } from './sim_kernels.js';
+import {
+  addInt, conv2dInt, gemmDense, gemmInt, inputIntRange, minMax, zeroShare, quantizeInput, sumPoolInt, tluInt, tluFast,
+} from './sim_kernels.js';
 
 /** Samples to simulate: rows, a flat typed array (n inferred from the input size), {data, shape}, or a tfjs tensor. */
 export type SimInput =
@@ -22,7 +31,29 @@ export interface SimulateOptions {
   batchSize?: number;
   /** Record the integer min/max of every node. @default false */
   recordRanges?: boolean;
+  /**
+   * Kernels: 'auto' (exact float32 matMul/conv2d through tfjs for nodes whose worst case is below 2^24, on the
+   * wasm and tensorflow backends; fast JS loops otherwise), 'js' (fast JS loops only) or 'reference' (plain
+   * integer loops). Identical integers either way. @default process.env.TFJS_QAT_SIM_KERNEL ?? 'auto'
+   */
+  kernel?: SimKernel;
 }
+
+/** Kernel choice of `simulateCircuit`. */
+export type SimKernel = 'auto' | 'js' | 'reference';
+
+const SIM_KERNELS: readonly SimKernel[] = ['auto', 'js', 'reference'];
+
+/**
+ * Float32 represents every integer of magnitude <= 2^24 exactly. When a gemm/conv2d node's worst case
+ * |bias| + sum_i |w_i| * max|x_i| is below 2^24, every product and every partial sum of any subset of the terms
+ * (so any summation order, blocking or FMA) is an integer below 2^24: float32 arithmetic gives the integer
+ * result exactly.
+ */
+export const FLOAT32_EXACT_LIMIT = 2 ** 24;
+
+/** Backends whose float32 matMul/conv2d are IEEE float32 (not fp16 textures) and read back synchronously. */
+const EXACT_FLOAT_BACKENDS = new Set(['wasm', 'tensorflow']);
 
 /** What `simulateCircuit` returns. */
 export interface SimulationResult {
@@ -67,57 +98,161 @@ export function toSimSamples(X: SimInput, inputSize: number): { data: ArrayLike<
   return { data, n: data.length / inputSize };
 }
 
+/** Resolved and validated options of `simulateCircuit`. */
+interface ResolvedSimOptions { batch: number; recordRanges: boolean; kernel: SimKernel }
+
+function resolveSimOptions(o: SimulateOptions): ResolvedSimOptions {
+  const kernel = o.kernel ?? (process.env['TFJS_QAT_SIM_KERNEL'] || 'auto');
+  if (!(SIM_KERNELS as readonly string[]).includes(kernel)) {
+    throw new ConfigError(`kernel must be one of ${SIM_KERNELS.join(', ')} (option or TFJS_QAT_SIM_KERNEL), got '${String(kernel)}'`);
+  }
+  const bs = o.batchSize ?? 256;
+  if (typeof bs !== 'number' || !Number.isFinite(bs) || bs < 1) throw new ConfigError(`batchSize must be a positive integer, got ${String(bs)}`);
+  return { batch: Math.floor(bs), recordRanges: o.recordRanges === true, kernel: kernel as SimKernel };
+}
+
+/**
+ * Worst-case magnitude of every node's values (gemm/conv2d: of every accumulator, bias included), propagated
+ * from the input quantizer's range through the weights and tables the simulator uses.
+ */
+export function magnitudeBounds(c: ParsedCircuit): number[] {
+  const { minInt, maxInt } = inputIntRange(c.input);
+  const inBound = Math.max(Math.abs(minInt), Math.abs(maxInt));
+  const bounds: number[] = [];
+  const of = (idx: number | undefined): number => (idx === undefined || idx < 0 ? inBound : (bounds[idx] ?? Infinity));
+  c.nodes.forEach((nd, i) => {
+    const refs = c.inputIndex[i] ?? [];
+    const src = of(refs[0]);
+    let b: number;
+    switch (nd.op) {
+      case 'gemm': case 'conv2d': {
+        const cout = nd.op === 'gemm' ? nd.outFeatures : nd.kernel[3];
+        const acc = new Float64Array(cout);
+        if (nd.bias !== null) for (let o = 0; o < cout; o++) acc[o] = Math.abs(nd.bias[o] as number);
+        for (let k = 0, o = 0; k < nd.weights.length; k++) {
+          acc[o] = (acc[o] as number) + Math.abs(nd.weights[k] as number) * src;
+          if (++o === cout) o = 0;
+        }
+        b = 0;
+        for (let o = 0; o < cout; o++) b = Math.max(b, acc[o] as number);
+        break;
+      }
+      case 'sumPool': b = src * nd.poolSize[0] * nd.poolSize[1]; break;
+      case 'add': b = src + of(refs[1]); break;
+      case 'reshape': b = src; break;
+      case 'tlu': b = maxAbs(nd.tables); break;
+    }
+    bounds.push(b);
+  });
+  return bounds;
+}
+
+function maxAbs(x: Int32Array): number {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] as number));
+  return m;
+}
+
+/** Whether a gemm/conv2d node with this worst-case accumulator is computed exactly by float32 arithmetic. */
+export function exactInFloat32(bound: number): boolean {
+  return bound < FLOAT32_EXACT_LIMIT;
+}
+
+type MixNode = Extract<ParsedNode, { op: 'gemm' | 'conv2d' }>;
+
+/** Float32 weight/bias tensors of the nodes that take the exact float32 path (created per call, disposed after). */
+interface F32Param { readonly w: tf.Tensor; readonly b: tf.Tensor1D | undefined }
+
+function f32Params(nd: MixNode): F32Param {
+  const shape = nd.op === 'gemm' ? [nd.inFeatures, nd.outFeatures] : [...nd.kernel];
+  return { w: tf.tensor(Float32Array.from(nd.weights), shape, 'float32'), b: nd.bias === null ? undefined : tf.tensor1d(Float32Array.from(nd.bias), 'float32') };
+}
+
+/** gemm or conv2d of m samples as float32 tfjs ops (exact when `exactInFloat32` holds for the node). */
+function mixF32(nd: MixNode, p: F32Param, x: Int32Array, m: number): Int32Array {
+  const xf = new Float32Array(x.length);
+  xf.set(x);
+  const y = tf.tidy(() => {
+    if (nd.op === 'gemm') return tf.fused.matMul({ a: tf.tensor2d(xf, [m, nd.inFeatures]), b: p.w as tf.Tensor2D, bias: p.b });
+    const [t, bo, l, r] = nd.padding;
+    const x4 = tf.tensor4d(xf, [m, ...nd.inShape]);
+    return tf.fused.conv2d({ x: x4, filter: p.w as tf.Tensor4D, strides: [...nd.strides], pad: [[0, 0], [t, bo], [l, r], [0, 0]], bias: p.b });
+  });
+  const out = new Int32Array(y.size);
+  out.set(y.dataSync());
+  y.dispose();
+  return out;
+}
+
 /**
  * Run the circuit on X. Accepts a ParsedCircuit or raw circuit JSON (validated first).
  * @example const { predictions } = simulateCircuit(circuit, Xtest);
- * @throws CircuitFormatError for an invalid circuit, DataError for bad X.
+ * @throws CircuitFormatError for an invalid circuit, DataError for bad X, ConfigError for bad options.
  */
 export function simulateCircuit(circuit: ParsedCircuit | unknown, X: SimInput, options: SimulateOptions = {}): SimulationResult {
+  const opts = resolveSimOptions(options);
   const c = isParsed(circuit) ? circuit : parseCircuit(circuit);
   const { data, n } = toSimSamples(X, c.inputSize);
-  const batch = Math.max(1, Math.floor(options.batchSize ?? 256));
+  const { batch, kernel } = opts;
   const outSize = c.output.size;
   const outputs = new Float32Array(n * outSize);
-  const ranges = options.recordRanges === true ? c.nodes.map((nd) => ({ name: nd.name, min: Infinity, max: -Infinity })) : undefined;
+  const ranges = opts.recordRanges ? c.nodes.map((nd) => ({ name: nd.name, min: Infinity, max: -Infinity })) : undefined;
   let clamped = 0;
   const lastUse = c.nodes.map(() => -1);
   c.inputIndex.forEach((refs, i) => refs.forEach((r) => { if (r >= 0) lastUse[r] = i; }));
-  for (let start = 0; start < n; start += batch) {
-    const m = Math.min(batch, n - start);
-    const slice = 'subarray' in data && typeof data.subarray === 'function'
-      ? (data as Float64Array).subarray(start * c.inputSize, (start + m) * c.inputSize)
-      : Array.prototype.slice.call(data, start * c.inputSize, (start + m) * c.inputSize) as number[];
-    const xin = quantizeInput(slice, c.input);
-    const vals: (Int32Array | null)[] = new Array<Int32Array | null>(c.nodes.length).fill(null);
-    const get = (idx: number): Int32Array => (idx < 0 ? xin : (vals[idx] as Int32Array));
-    for (let i = 0; i < c.nodes.length; i++) {
-      const nd = c.nodes[i]!;
-      const refs = c.inputIndex[i]!;
-      const a = get(refs[0] ?? -1);
-      let v: Int32Array;
-      switch (nd.op) {
-        case 'gemm': v = (zeroShare(a) > 0.6 ? gemmInt : gemmDense)(a, m, nd.inFeatures, nd.weights, nd.outFeatures, nd.bias); break;
-        case 'conv2d': v = conv2dInt(a, m, nd.inShape, nd.weights, nd.kernel, nd.strides, nd.padding, nd.bias).values; break;
-        case 'sumPool': v = sumPoolInt(a, m, nd.inShape, nd.poolSize, nd.strides).values; break;
-        case 'add': v = addInt(a, get(refs[1] ?? -1)); break;
-        case 'reshape': v = a; break;
-        case 'tlu': {
-          const r = tluInt(a, a.length / m, nd);
-          clamped += r.clamped;
-          v = r.values;
-          break;
-        }
-      }
-      vals[i] = v;
-      if (ranges !== undefined) {
-        const mm = minMax(v);
-        const rr = ranges[i]!;
-        if (mm.min < rr.min) rr.min = mm.min;
-        if (mm.max > rr.max) rr.max = mm.max;
-      }
-      for (const r of refs) if (r >= 0 && lastUse[r] === i && r !== c.output.index) vals[r] = null;
+  const useFloat = kernel === 'auto' && n > 0 && EXACT_FLOAT_BACKENDS.has(tf.getBackend());
+  const bounds = useFloat ? magnitudeBounds(c) : [];
+  const params = new Map<number, F32Param>();
+  try {
+    if (useFloat) {
+      c.nodes.forEach((nd, i) => { if ((nd.op === 'gemm' || nd.op === 'conv2d') && exactInFloat32(bounds[i] ?? Infinity)) params.set(i, f32Params(nd)); });
     }
-    dequantizeOutput(c, get(c.output.index), m, outputs.subarray(start * outSize, (start + m) * outSize));
+    for (let start = 0; start < n; start += batch) {
+      const m = Math.min(batch, n - start);
+      const slice = 'subarray' in data && typeof data.subarray === 'function'
+        ? (data as Float64Array).subarray(start * c.inputSize, (start + m) * c.inputSize)
+        : Array.prototype.slice.call(data, start * c.inputSize, (start + m) * c.inputSize) as number[];
+      const xin = quantizeInput(slice, c.input);
+      const vals: (Int32Array | null)[] = new Array<Int32Array | null>(c.nodes.length).fill(null);
+      const get = (idx: number): Int32Array => (idx < 0 ? xin : (vals[idx] as Int32Array));
+      for (let i = 0; i < c.nodes.length; i++) {
+        const nd = c.nodes[i]!;
+        const refs = c.inputIndex[i]!;
+        const a = get(refs[0] ?? -1);
+        const p = params.get(i);
+        let v: Int32Array;
+        switch (nd.op) {
+          case 'gemm':
+            if (p !== undefined) v = mixF32(nd, p, a, m);
+            else if (kernel === 'reference') v = gemmInt(a, m, nd.inFeatures, nd.weights, nd.outFeatures, nd.bias);
+            else v = (zeroShare(a) > 0.6 ? gemmInt : gemmDense)(a, m, nd.inFeatures, nd.weights, nd.outFeatures, nd.bias);
+            break;
+          case 'conv2d':
+            v = p !== undefined ? mixF32(nd, p, a, m) : conv2dInt(a, m, nd.inShape, nd.weights, nd.kernel, nd.strides, nd.padding, nd.bias).values;
+            break;
+          case 'sumPool': v = sumPoolInt(a, m, nd.inShape, nd.poolSize, nd.strides).values; break;
+          case 'add': v = addInt(a, get(refs[1] ?? -1)); break;
+          case 'reshape': v = a; break;
+          case 'tlu': {
+            const r = (kernel === 'reference' ? tluInt : tluFast)(a, a.length / m, nd);
+            clamped += r.clamped;
+            v = r.values;
+            break;
+          }
+        }
+        vals[i] = v;
+        if (ranges !== undefined) {
+          const mm = minMax(v);
+          const rr = ranges[i]!;
+          if (mm.min < rr.min) rr.min = mm.min;
+          if (mm.max > rr.max) rr.max = mm.max;
+        }
+        for (const r of refs) if (r >= 0 && lastUse[r] === i && r !== c.output.index) vals[r] = null;
+      }
+      dequantizeOutput(c, get(c.output.index), m, outputs.subarray(start * outSize, (start + m) * outSize));
+    }
+  } finally {
+    for (const p of params.values()) tf.dispose([p.w, ...(p.b === undefined ? [] : [p.b])]);
   }
   const predictions = predictionsOf(outputs, n, outSize, c.output.task, c.output.post);
   return { outputs, n, outputSize: outSize, predictions, clampedLookups: clamped, ...(ranges !== undefined ? { nodeRanges: ranges } : {}) };
