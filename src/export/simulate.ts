@@ -14,7 +14,8 @@ import { ConfigError, DataError } from '../errors.js';
 import type { ParsedCircuit, ParsedNode, OutputPost } from './circuit_schema.js';
 import { parseCircuit } from './circuit_parse.js';
 import {
-  addInt, conv2dInt, gemmDense, gemmInt, inputIntRange, minMax, zeroShare, quantizeInput, sumPoolInt, tluInt, tluFast,
+  addInt, conv2dInt, gemmDense, gemmInt, inputIntRange, minMax, zeroShare, quantizeInput, quantizeInputFast, sumPoolInt, tluInt, tluFast,
+  compactInts, type IntTable,
 } from './sim_kernels.js';
 
 /** Samples to simulate: rows, a flat typed array (n inferred from the input size), {data, shape}, or a tfjs tensor. */
@@ -148,9 +149,12 @@ export function magnitudeBounds(c: ParsedCircuit): number[] {
 }
 
 function maxAbs(x: Int32Array): number {
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] as number));
-  return m;
+  const { min, max } = minMax(x);
+  return Math.max(-min, max);
+}
+
+function sizeOfShape(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }
 
 /** Whether a gemm/conv2d node with this worst-case accumulator is computed exactly by float32 arithmetic. */
@@ -168,20 +172,131 @@ function f32Params(nd: MixNode): F32Param {
   return { w: tf.tensor(Float32Array.from(nd.weights), shape, 'float32'), b: nd.bias === null ? undefined : tf.tensor1d(Float32Array.from(nd.bias), 'float32') };
 }
 
-/** gemm or conv2d of m samples as float32 tfjs ops (exact when `exactInFloat32` holds for the node). */
-function mixF32(nd: MixNode, p: F32Param, x: Int32Array, m: number): Int32Array {
-  const xf = new Float32Array(x.length);
-  xf.set(x);
+/**
+ * gemm or conv2d of m samples as float32 tfjs ops (exact when `exactInFloat32` holds for the node). The input is
+ * an Int32Array or a float32 tensor of integers (the quantized circuit input, see `quantizeInputF32`).
+ */
+function mixF32(nd: MixNode, p: F32Param, x: Int32Array | tf.Tensor, m: number): Int32Array {
+  let xf: Float32Array | null = null;
+  if (x instanceof Int32Array) {
+    xf = new Float32Array(x.length);
+    xf.set(x);
+  }
   const y = tf.tidy(() => {
-    if (nd.op === 'gemm') return tf.fused.matMul({ a: tf.tensor2d(xf, [m, nd.inFeatures]), b: p.w as tf.Tensor2D, bias: p.b });
+    const inShape = nd.op === 'gemm' ? [m, nd.inFeatures] : [m, ...nd.inShape];
+    const xt = xf !== null ? tf.tensor(xf, inShape, 'float32') : tf.reshape(x as tf.Tensor, inShape);
+    if (nd.op === 'gemm') return tf.fused.matMul({ a: xt as tf.Tensor2D, b: p.w as tf.Tensor2D, bias: p.b });
     const [t, bo, l, r] = nd.padding;
-    const x4 = tf.tensor4d(xf, [m, ...nd.inShape]);
-    return tf.fused.conv2d({ x: x4, filter: p.w as tf.Tensor4D, strides: [...nd.strides], pad: [[0, 0], [t, bo], [l, r], [0, 0]], bias: p.b });
+    return tf.fused.conv2d({ x: xt as tf.Tensor4D, filter: p.w as tf.Tensor4D, strides: [...nd.strides], pad: [[0, 0], [t, bo], [l, r], [0, 0]], bias: p.b });
   });
   const out = new Int32Array(y.size);
   out.set(y.dataSync());
   y.dispose();
   return out;
+}
+
+/**
+ * The input quantizer as float32 tfjs ops: clip(round(f32(x) / scale + zeroPoint)). Equal to quantizeInput on
+ * wasm, where div and add are IEEE float32 operations (the same as Math.fround of the float64 result: double
+ * rounding is harmless for one division or addition) and Round is ties-to-even (f32.nearest).
+ */
+function quantizeInputF32(x: Float32Array | Float64Array, m: number, c: ParsedCircuit): tf.Tensor {
+  const { minInt, maxInt } = inputIntRange(c.input);
+  const xf = x instanceof Float32Array ? x : Float32Array.from(x);
+  return tf.tidy(() => {
+    let y = tf.div(tf.tensor2d(xf, [m, c.inputSize], 'float32'), tf.scalar(Math.fround(c.input.scale), 'float32'));
+    if (c.input.zeroPoint !== 0) y = tf.add(y, tf.scalar(c.input.zeroPoint, 'float32'));
+    return tf.clipByValue(tf.round(y), minInt, maxInt);
+  });
+}
+
+/** Per-call state of the simulator: kernels chosen per node, float32 parameters, compacted tables, counters. */
+interface SimPlan {
+  readonly c: ParsedCircuit;
+  readonly kernel: SimKernel;
+  /** Float32 weights of the gemm/conv2d nodes that take the exact float32 path. */
+  readonly params: Map<number, F32Param>;
+  /** TLU tables in int8/int16 when they fit. */
+  readonly tables: Map<number, IntTable>;
+  /** Quantize the input with tfjs ops (only float32-path nodes read the input). */
+  readonly quantizeInF32: boolean;
+  readonly lastUse: number[];
+  readonly ranges: Array<{ name: string; min: number; max: number }> | undefined;
+  clamped: number;
+}
+
+function planSimulation(c: ParsedCircuit, n: number, opts: ResolvedSimOptions): SimPlan {
+  const { kernel } = opts;
+  const lastUse = c.nodes.map(() => -1);
+  c.inputIndex.forEach((refs, i) => refs.forEach((r) => { if (r >= 0) lastUse[r] = i; }));
+  const params = new Map<number, F32Param>();
+  const backend = kernel === 'auto' && n > 0 ? tf.getBackend() : '';
+  if (EXACT_FLOAT_BACKENDS.has(backend)) {
+    const bounds = magnitudeBounds(c);
+    c.nodes.forEach((nd, i) => { if ((nd.op === 'gemm' || nd.op === 'conv2d') && exactInFloat32(bounds[i] ?? Infinity)) params.set(i, f32Params(nd)); });
+  }
+  const readsInput = c.inputIndex.map((refs, i) => (refs.includes(-1) ? i : -2)).filter((i) => i !== -2);
+  const quantizeInF32 = backend === 'wasm' && c.output.index !== -1 && readsInput.length > 0 && readsInput.every((i) => params.has(i));
+  // Tables in int8/int16 when they fit and the lookups outnumber the table entries (compacting costs one pass).
+  const tables = new Map<number, IntTable>();
+  if (kernel !== 'reference') {
+    c.nodes.forEach((nd, i) => { if (nd.op === 'tlu' && n * sizeOfShape(nd.shape) >= nd.tables.length) tables.set(i, compactInts(nd.tables)); });
+  }
+  const ranges = opts.recordRanges ? c.nodes.map((nd) => ({ name: nd.name, min: Infinity, max: -Infinity })) : undefined;
+  return { c, kernel, params, tables, quantizeInF32, lastUse, ranges, clamped: 0 };
+}
+
+/** Run m samples (float input `x`) through every node; returns the integer values of the output node. */
+function runBatch(plan: SimPlan, x: ArrayLike<number>, m: number): Int32Array {
+  const { c, kernel, params } = plan;
+  const xq = plan.quantizeInF32 && (x instanceof Float32Array || x instanceof Float64Array) ? quantizeInputF32(x, m, c) : null;
+  try {
+    let xint: Int32Array | null = null;
+    const vals: (Int32Array | null)[] = new Array<Int32Array | null>(c.nodes.length).fill(null);
+    const get = (idx: number): Int32Array => {
+      if (idx >= 0) return vals[idx] as Int32Array;
+      xint ??= kernel !== 'reference' && (x instanceof Float32Array || x instanceof Float64Array) ? quantizeInputFast(x, c.input) : quantizeInput(x, c.input);
+      return xint;
+    };
+    for (let i = 0; i < c.nodes.length; i++) {
+      const nd = c.nodes[i]!;
+      const refs = c.inputIndex[i]!;
+      const p = params.get(i);
+      let v: Int32Array;
+      if (p !== undefined) {
+        v = mixF32(nd as MixNode, p, xq !== null && refs[0] === -1 ? xq : get(refs[0] ?? -1), m);
+      } else {
+        const a = get(refs[0] ?? -1);
+        switch (nd.op) {
+          case 'gemm':
+            if (kernel === 'reference') v = gemmInt(a, m, nd.inFeatures, nd.weights, nd.outFeatures, nd.bias);
+            else v = (zeroShare(a) > 0.6 ? gemmInt : gemmDense)(a, m, nd.inFeatures, nd.weights, nd.outFeatures, nd.bias);
+            break;
+          case 'conv2d': v = conv2dInt(a, m, nd.inShape, nd.weights, nd.kernel, nd.strides, nd.padding, nd.bias).values; break;
+          case 'sumPool': v = sumPoolInt(a, m, nd.inShape, nd.poolSize, nd.strides).values; break;
+          case 'add': v = addInt(a, get(refs[1] ?? -1)); break;
+          case 'reshape': v = a; break;
+          case 'tlu': {
+            const r = kernel === 'reference' ? tluInt(a, a.length / m, nd) : tluFast(a, a.length / m, nd, plan.tables.get(i));
+            plan.clamped += r.clamped;
+            v = r.values;
+            break;
+          }
+        }
+      }
+      vals[i] = v;
+      if (plan.ranges !== undefined) {
+        const mm = minMax(v);
+        const rr = plan.ranges[i]!;
+        if (mm.min < rr.min) rr.min = mm.min;
+        if (mm.max > rr.max) rr.max = mm.max;
+      }
+      for (const r of refs) if (r >= 0 && plan.lastUse[r] === i && r !== c.output.index) vals[r] = null;
+    }
+    return get(c.output.index);
+  } finally {
+    xq?.dispose();
+  }
 }
 
 /**
@@ -193,69 +308,23 @@ export function simulateCircuit(circuit: ParsedCircuit | unknown, X: SimInput, o
   const opts = resolveSimOptions(options);
   const c = isParsed(circuit) ? circuit : parseCircuit(circuit);
   const { data, n } = toSimSamples(X, c.inputSize);
-  const { batch, kernel } = opts;
   const outSize = c.output.size;
   const outputs = new Float32Array(n * outSize);
-  const ranges = opts.recordRanges ? c.nodes.map((nd) => ({ name: nd.name, min: Infinity, max: -Infinity })) : undefined;
-  let clamped = 0;
-  const lastUse = c.nodes.map(() => -1);
-  c.inputIndex.forEach((refs, i) => refs.forEach((r) => { if (r >= 0) lastUse[r] = i; }));
-  const useFloat = kernel === 'auto' && n > 0 && EXACT_FLOAT_BACKENDS.has(tf.getBackend());
-  const bounds = useFloat ? magnitudeBounds(c) : [];
-  const params = new Map<number, F32Param>();
+  const plan = planSimulation(c, n, opts);
   try {
-    if (useFloat) {
-      c.nodes.forEach((nd, i) => { if ((nd.op === 'gemm' || nd.op === 'conv2d') && exactInFloat32(bounds[i] ?? Infinity)) params.set(i, f32Params(nd)); });
-    }
-    for (let start = 0; start < n; start += batch) {
-      const m = Math.min(batch, n - start);
+    for (let start = 0; start < n; start += opts.batch) {
+      const m = Math.min(opts.batch, n - start);
       const slice = 'subarray' in data && typeof data.subarray === 'function'
         ? (data as Float64Array).subarray(start * c.inputSize, (start + m) * c.inputSize)
         : Array.prototype.slice.call(data, start * c.inputSize, (start + m) * c.inputSize) as number[];
-      const xin = quantizeInput(slice, c.input);
-      const vals: (Int32Array | null)[] = new Array<Int32Array | null>(c.nodes.length).fill(null);
-      const get = (idx: number): Int32Array => (idx < 0 ? xin : (vals[idx] as Int32Array));
-      for (let i = 0; i < c.nodes.length; i++) {
-        const nd = c.nodes[i]!;
-        const refs = c.inputIndex[i]!;
-        const a = get(refs[0] ?? -1);
-        const p = params.get(i);
-        let v: Int32Array;
-        switch (nd.op) {
-          case 'gemm':
-            if (p !== undefined) v = mixF32(nd, p, a, m);
-            else if (kernel === 'reference') v = gemmInt(a, m, nd.inFeatures, nd.weights, nd.outFeatures, nd.bias);
-            else v = (zeroShare(a) > 0.6 ? gemmInt : gemmDense)(a, m, nd.inFeatures, nd.weights, nd.outFeatures, nd.bias);
-            break;
-          case 'conv2d':
-            v = p !== undefined ? mixF32(nd, p, a, m) : conv2dInt(a, m, nd.inShape, nd.weights, nd.kernel, nd.strides, nd.padding, nd.bias).values;
-            break;
-          case 'sumPool': v = sumPoolInt(a, m, nd.inShape, nd.poolSize, nd.strides).values; break;
-          case 'add': v = addInt(a, get(refs[1] ?? -1)); break;
-          case 'reshape': v = a; break;
-          case 'tlu': {
-            const r = (kernel === 'reference' ? tluInt : tluFast)(a, a.length / m, nd);
-            clamped += r.clamped;
-            v = r.values;
-            break;
-          }
-        }
-        vals[i] = v;
-        if (ranges !== undefined) {
-          const mm = minMax(v);
-          const rr = ranges[i]!;
-          if (mm.min < rr.min) rr.min = mm.min;
-          if (mm.max > rr.max) rr.max = mm.max;
-        }
-        for (const r of refs) if (r >= 0 && lastUse[r] === i && r !== c.output.index) vals[r] = null;
-      }
-      dequantizeOutput(c, get(c.output.index), m, outputs.subarray(start * outSize, (start + m) * outSize));
+      dequantizeOutput(c, runBatch(plan, slice, m), m, outputs.subarray(start * outSize, (start + m) * outSize));
     }
   } finally {
-    for (const p of params.values()) tf.dispose([p.w, ...(p.b === undefined ? [] : [p.b])]);
+    for (const p of plan.params.values()) tf.dispose([p.w, ...(p.b === undefined ? [] : [p.b])]);
   }
   const predictions = predictionsOf(outputs, n, outSize, c.output.task, c.output.post);
-  return { outputs, n, outputSize: outSize, predictions, clampedLookups: clamped, ...(ranges !== undefined ? { nodeRanges: ranges } : {}) };
+  const ranges = plan.ranges;
+  return { outputs, n, outputSize: outSize, predictions, clampedLookups: plan.clamped, ...(ranges !== undefined ? { nodeRanges: ranges } : {}) };
 }
 
 function isParsed(x: unknown): x is ParsedCircuit {
