@@ -55,10 +55,9 @@ async function run(ctx: CustomContext): Promise<TreesResult> {
     for (const strategy of STRATEGIES) {
       const m = convertTrees(model, { strategy, nFeatures: nf });
       const once = (rows: number[][]): Float32Array | Int32Array => {
-        const xt = tf.tensor2d(rows);
-        const p = m.predict(xt);
+        const p = m.predict(rows); // rows as given to the library: convertTrees flattens them itself
         const v = p.dataSync() as Float32Array | Int32Array;
-        tf.dispose([xt, p]);
+        p.dispose();
         return v;
       };
       once(X.slice(0, 1000));

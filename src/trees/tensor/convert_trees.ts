@@ -84,7 +84,7 @@ export class TreeTensorModel {
     if (!given && (!Array.isArray(x) || !x.every((r) => Array.isArray(r) && r.length === this.ensemble.nFeatures))) {
       throw new DataError(`trees expect rows of ${this.ensemble.nFeatures} numbers (number[][] or a tf.Tensor2D); received ${JSON.stringify(x)?.slice(0, 60)}${this.hint()}.`);
     }
-    const t = given ? x : tf.tensor2d(x, [x.length, this.ensemble.nFeatures]);
+    const t = given ? x : tf.tensor2d(flattenRows(x, this.ensemble.nFeatures), [x.length, this.ensemble.nFeatures]);
     try {
       if (t.rank !== 2 || t.shape[1] !== this.ensemble.nFeatures) {
         throw new DataError(`trees expect inputs of shape [rows, ${this.ensemble.nFeatures}], received [${t.shape.join(', ')}]${this.hint()}.`);
@@ -210,3 +210,14 @@ export function convertTrees(model: unknown, options: ConvertTreesOptions = {}):
   });
   return new TreeTensorModel(e, options);
 }
+
+/** Rows into one Float32Array (tfjs' nested-array path infers shapes and flattens recursively: several times slower). */
+function flattenRows(rows: readonly (readonly number[])[], nFeatures: number): Float32Array {
+  const out = new Float32Array(rows.length * nFeatures);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as readonly number[];
+    for (let c = 0; c < nFeatures; c++) out[r * nFeatures + c] = row[c] as number;
+  }
+  return out;
+}
+
