@@ -162,6 +162,15 @@ export function exactInFloat32(bound: number): boolean {
   return bound < FLOAT32_EXACT_LIMIT;
 }
 
+/**
+ * Per node: true for the gemm/conv2d nodes that `kernel: 'auto'` runs as float32 tfjs ops on the wasm and
+ * tensorflow backends (worst-case accumulator below 2^24); false for every other node.
+ */
+export function float32ExactNodes(c: ParsedCircuit): boolean[] {
+  const bounds = magnitudeBounds(c);
+  return c.nodes.map((nd, i) => (nd.op === 'gemm' || nd.op === 'conv2d') && exactInFloat32(bounds[i] ?? Infinity));
+}
+
 type MixNode = Extract<ParsedNode, { op: 'gemm' | 'conv2d' }>;
 
 /** Float32 weight/bias tensors of the nodes that take the exact float32 path (created per call, disposed after). */
@@ -232,8 +241,8 @@ function planSimulation(c: ParsedCircuit, n: number, opts: ResolvedSimOptions): 
   const params = new Map<number, F32Param>();
   const backend = kernel === 'auto' && n > 0 ? tf.getBackend() : '';
   if (EXACT_FLOAT_BACKENDS.has(backend)) {
-    const bounds = magnitudeBounds(c);
-    c.nodes.forEach((nd, i) => { if ((nd.op === 'gemm' || nd.op === 'conv2d') && exactInFloat32(bounds[i] ?? Infinity)) params.set(i, f32Params(nd)); });
+    const exact = float32ExactNodes(c);
+    c.nodes.forEach((nd, i) => { if ((nd.op === 'gemm' || nd.op === 'conv2d') && exact[i] === true) params.set(i, f32Params(nd)); });
   }
   const readsInput = c.inputIndex.map((refs, i) => (refs.includes(-1) ? i : -2)).filter((i) => i !== -2);
   const quantizeInF32 = backend === 'wasm' && c.output.index !== -1 && readsInput.length > 0 && readsInput.every((i) => params.has(i));
