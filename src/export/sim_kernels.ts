@@ -307,3 +307,126 @@ export function zeroShare(x: Int32Array): number {
   for (let i = 0; i < x.length; i += step) { c++; if (x[i] === 0) z++; }
   return c === 0 ? 0 : z / c;
 }
+
+/**
+ * Integer gemm weights packed `lanes` outputs per float64: lane j of a group holds w[k, g·lanes + j]·2^(bits·j).
+ * With every accumulator (and so every partial sum) of magnitude below 2^(bits-1), a packed sum is an integer
+ * below 2^(bits·lanes) <= 2^53, exact in float64, and each lane is recovered as a centered remainder.
+ */
+export interface PackedGemm {
+  readonly lanes: number;
+  readonly bits: number;
+  readonly inF: number;
+  readonly outF: number;
+  readonly groups: number;
+  /** [groups, inF], for dense inputs. */
+  readonly wT: Float64Array;
+  /** [inF, groups], for sparse inputs. */
+  readonly wR: Float64Array;
+  /** [groups] packed biases (zeros without bias). */
+  readonly bias: Float64Array;
+}
+
+/** Pack a gemm whose accumulators stay within ±bound; null when fewer than 2 lanes fit in 53 bits. */
+export function packGemm(w: Int32Array, inF: number, outF: number, bias: Int32Array | null, bound: number): PackedGemm | null {
+  const bits = Math.ceil(Math.log2(bound + 1)) + 1;
+  const lanes = Math.min(outF, Math.floor(53 / bits));
+  if (lanes < 2) return null;
+  const groups = Math.ceil(outF / lanes);
+  const wT = new Float64Array(groups * inF);
+  const wR = new Float64Array(inF * groups);
+  const b = new Float64Array(groups);
+  for (let o = 0; o < outF; o++) {
+    const g = Math.floor(o / lanes);
+    const f = 2 ** (bits * (o - g * lanes));
+    if (bias !== null) b[g] = (b[g] as number) + (bias[o] as number) * f;
+    for (let k = 0; k < inF; k++) {
+      const v = (w[k * outF + o] as number) * f;
+      wT[g * inF + k] = (wT[g * inF + k] as number) + v;
+      wR[k * groups + g] = (wR[k * groups + g] as number) + v;
+    }
+  }
+  return { lanes, bits, inF, outF, groups, wT, wR, bias: b };
+}
+
+/** Split packed sums acc[s, g] into out[s, o]. */
+function unpack(acc: Float64Array, n: number, p: PackedGemm): Int32Array {
+  const { lanes, groups, outF } = p;
+  const out = new Int32Array(n * outF);
+  const d = 2 ** p.bits;
+  const inv = 1 / d;
+  for (let s = 0; s < n; s++) {
+    for (let g = 0; g < groups; g++) {
+      let v = acc[s * groups + g] as number;
+      const o0 = s * outF + g * lanes;
+      const nl = Math.min(lanes, outF - g * lanes);
+      for (let j = 0; j < nl - 1; j++) {
+        const q = Math.round(v * inv);
+        out[o0 + j] = v - q * d;
+        v = q;
+      }
+      out[o0 + nl - 1] = v;
+    }
+  }
+  return out;
+}
+
+/**
+ * The same result as gemmInt with `lanes` outputs per multiply-add (see PackedGemm): four samples at a time against
+ * the transposed packed weights for dense inputs, row by row skipping zeros for sparse ones.
+ */
+export function gemmPacked(x: Int32Array, n: number, p: PackedGemm, sparse: boolean): Int32Array {
+  const { inF, groups, wT, wR, bias } = p;
+  const acc = new Float64Array(n * groups);
+  if (sparse) {
+    for (let s = 0; s < n; s++) {
+      const ob = s * groups;
+      acc.set(bias, ob);
+      const xb = s * inF;
+      for (let k = 0; k < inF; k++) {
+        const xv = x[xb + k] as number;
+        if (xv === 0) continue;
+        const wb = k * groups;
+        for (let g = 0; g < groups; g++) acc[ob + g] = (acc[ob + g] as number) + xv * (wR[wb + g] as number);
+      }
+    }
+    return unpack(acc, n, p);
+  }
+  const xf = Float64Array.from(x);
+  let s = 0;
+  for (; s + 4 <= n; s += 4) {
+    const x0 = s * inF;
+    const x1 = x0 + inF;
+    const x2 = x1 + inF;
+    const x3 = x2 + inF;
+    for (let g = 0; g < groups; g++) {
+      const wb = g * inF;
+      const b = bias[g] as number;
+      let a0 = b;
+      let a1 = b;
+      let a2 = b;
+      let a3 = b;
+      for (let k = 0; k < inF; k++) {
+        const wv = wT[wb + k] as number;
+        a0 += (xf[x0 + k] as number) * wv;
+        a1 += (xf[x1 + k] as number) * wv;
+        a2 += (xf[x2 + k] as number) * wv;
+        a3 += (xf[x3 + k] as number) * wv;
+      }
+      acc[s * groups + g] = a0;
+      acc[(s + 1) * groups + g] = a1;
+      acc[(s + 2) * groups + g] = a2;
+      acc[(s + 3) * groups + g] = a3;
+    }
+  }
+  for (; s < n; s++) {
+    const xb = s * inF;
+    for (let g = 0; g < groups; g++) {
+      let a = bias[g] as number;
+      const wb = g * inF;
+      for (let k = 0; k < inF; k++) a += (xf[xb + k] as number) * (wT[wb + k] as number);
+      acc[s * groups + g] = a;
+    }
+  }
+  return unpack(acc, n, p);
+}

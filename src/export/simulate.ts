@@ -15,7 +15,7 @@ import type { ParsedCircuit, ParsedNode, OutputPost } from './circuit_schema.js'
 import { parseCircuit } from './circuit_parse.js';
 import {
   addInt, conv2dInt, gemmDense, gemmInt, inputIntRange, minMax, zeroShare, quantizeInput, quantizeInputFast, sumPoolInt, tluInt, tluFast,
-  compactInts, type IntTable,
+  compactInts, type IntTable, packGemm, gemmPacked, type PackedGemm,
 } from './sim_kernels.js';
 
 /** Samples to simulate: rows, a flat typed array (n inferred from the input size), {data, shape}, or a tfjs tensor. */
@@ -28,7 +28,10 @@ export type SimInput =
 
 /** Options of `simulateCircuit`. */
 export interface SimulateOptions {
-  /** Samples per internal batch. @default 256 */
+  /**
+   * Samples per internal batch. @default 1024, fewer when the largest node would hold more than 2^22 values per
+   * batch (memory stays bounded)
+   */
   batchSize?: number;
   /** Record the integer min/max of every node. @default false */
   recordRanges?: boolean;
@@ -100,16 +103,25 @@ export function toSimSamples(X: SimInput, inputSize: number): { data: ArrayLike<
 }
 
 /** Resolved and validated options of `simulateCircuit`. */
-interface ResolvedSimOptions { batch: number; recordRanges: boolean; kernel: SimKernel }
+interface ResolvedSimOptions { batch: number | undefined; recordRanges: boolean; kernel: SimKernel }
+
+/** Default batch: 1024 samples (the float32 matMul gains little beyond), at most 2^22 values in any node's batch. */
+const DEFAULT_BATCH = 1024;
+const MAX_BATCH_VALUES = 2 ** 22;
+
+function defaultBatch(c: ParsedCircuit): number {
+  const largest = Math.max(c.inputSize, ...c.nodes.map((nd) => sizeOfShape(nd.shape)));
+  return Math.max(1, Math.min(DEFAULT_BATCH, Math.floor(MAX_BATCH_VALUES / largest)));
+}
 
 function resolveSimOptions(o: SimulateOptions): ResolvedSimOptions {
   const kernel = o.kernel ?? (process.env['TFJS_QAT_SIM_KERNEL'] || 'auto');
   if (!(SIM_KERNELS as readonly string[]).includes(kernel)) {
     throw new ConfigError(`kernel must be one of ${SIM_KERNELS.join(', ')} (option or TFJS_QAT_SIM_KERNEL), got '${String(kernel)}'`);
   }
-  const bs = o.batchSize ?? 256;
-  if (typeof bs !== 'number' || !Number.isFinite(bs) || bs < 1) throw new ConfigError(`batchSize must be a positive integer, got ${String(bs)}`);
-  return { batch: Math.floor(bs), recordRanges: o.recordRanges === true, kernel: kernel as SimKernel };
+  const bs = o.batchSize;
+  if (bs !== undefined && (typeof bs !== 'number' || !Number.isFinite(bs) || bs < 1)) throw new ConfigError(`batchSize must be a positive integer, got ${String(bs)}`);
+  return { batch: bs === undefined ? undefined : Math.floor(bs), recordRanges: o.recordRanges === true, kernel: kernel as SimKernel };
 }
 
 /**
@@ -227,6 +239,8 @@ interface SimPlan {
   readonly params: Map<number, F32Param>;
   /** TLU tables in int8/int16 when they fit. */
   readonly tables: Map<number, IntTable>;
+  /** Integer gemms with several outputs per float64 multiply-add ('js', and 'auto' off the float32 path). */
+  readonly packed: Map<number, PackedGemm>;
   /** Quantize the input with tfjs ops (only float32-path nodes read the input). */
   readonly quantizeInF32: boolean;
   readonly lastUse: number[];
@@ -239,11 +253,18 @@ function planSimulation(c: ParsedCircuit, n: number, opts: ResolvedSimOptions): 
   const lastUse = c.nodes.map(() => -1);
   c.inputIndex.forEach((refs, i) => refs.forEach((r) => { if (r >= 0) lastUse[r] = i; }));
   const params = new Map<number, F32Param>();
+  const packed = new Map<number, PackedGemm>();
   const backend = kernel === 'auto' && n > 0 ? tf.getBackend() : '';
-  if (EXACT_FLOAT_BACKENDS.has(backend)) {
-    const exact = float32ExactNodes(c);
-    c.nodes.forEach((nd, i) => { if ((nd.op === 'gemm' || nd.op === 'conv2d') && exact[i] === true) params.set(i, f32Params(nd)); });
-  }
+  const bounds = kernel === 'reference' || n === 0 ? [] : magnitudeBounds(c);
+  c.nodes.forEach((nd, i) => {
+    if (nd.op !== 'gemm' && nd.op !== 'conv2d') return;
+    const bound = bounds[i] ?? Infinity;
+    if (EXACT_FLOAT_BACKENDS.has(backend) && exactInFloat32(bound)) params.set(i, f32Params(nd));
+    else if (nd.op === 'gemm' && bound < Infinity) {
+      const pg = packGemm(nd.weights, nd.inFeatures, nd.outFeatures, nd.bias, bound);
+      if (pg !== null) packed.set(i, pg);
+    }
+  });
   const readsInput = c.inputIndex.map((refs, i) => (refs.includes(-1) ? i : -2)).filter((i) => i !== -2);
   const quantizeInF32 = backend === 'wasm' && c.output.index !== -1 && readsInput.length > 0 && readsInput.every((i) => params.has(i));
   // Tables in int8/int16 when they fit and the lookups outnumber the table entries (compacting costs one pass).
@@ -252,7 +273,7 @@ function planSimulation(c: ParsedCircuit, n: number, opts: ResolvedSimOptions): 
     c.nodes.forEach((nd, i) => { if (nd.op === 'tlu' && n * sizeOfShape(nd.shape) >= nd.tables.length) tables.set(i, compactInts(nd.tables)); });
   }
   const ranges = opts.recordRanges ? c.nodes.map((nd) => ({ name: nd.name, min: Infinity, max: -Infinity })) : undefined;
-  return { c, kernel, params, tables, quantizeInF32, lastUse, ranges, clamped: 0 };
+  return { c, kernel, params, tables, packed, quantizeInF32, lastUse, ranges, clamped: 0 };
 }
 
 /** Run m samples (float input `x`) through every node; returns the integer values of the output node. */
@@ -277,10 +298,13 @@ function runBatch(plan: SimPlan, x: ArrayLike<number>, m: number): Int32Array {
       } else {
         const a = get(refs[0] ?? -1);
         switch (nd.op) {
-          case 'gemm':
+          case 'gemm': {
+            const pg = plan.packed.get(i);
             if (kernel === 'reference') v = gemmInt(a, m, nd.inFeatures, nd.weights, nd.outFeatures, nd.bias);
+            else if (pg !== undefined) v = gemmPacked(a, m, pg, zeroShare(a) > 0.6);
             else v = (zeroShare(a) > 0.6 ? gemmInt : gemmDense)(a, m, nd.inFeatures, nd.weights, nd.outFeatures, nd.bias);
             break;
+          }
           case 'conv2d': v = conv2dInt(a, m, nd.inShape, nd.weights, nd.kernel, nd.strides, nd.padding, nd.bias).values; break;
           case 'sumPool': v = sumPoolInt(a, m, nd.inShape, nd.poolSize, nd.strides).values; break;
           case 'add': v = addInt(a, get(refs[1] ?? -1)); break;
@@ -320,9 +344,10 @@ export function simulateCircuit(circuit: ParsedCircuit | unknown, X: SimInput, o
   const outSize = c.output.size;
   const outputs = new Float32Array(n * outSize);
   const plan = planSimulation(c, n, opts);
+  const batch = opts.batch ?? defaultBatch(c);
   try {
-    for (let start = 0; start < n; start += opts.batch) {
-      const m = Math.min(opts.batch, n - start);
+    for (let start = 0; start < n; start += batch) {
+      const m = Math.min(batch, n - start);
       const slice = 'subarray' in data && typeof data.subarray === 'function'
         ? (data as Float64Array).subarray(start * c.inputSize, (start + m) * c.inputSize)
         : Array.prototype.slice.call(data, start * c.inputSize, (start + m) * c.inputSize) as number[];

@@ -7,7 +7,7 @@ import seedrandom from 'seedrandom';
 import { ConfigError } from '../../src/errors.js';
 import { CIRCUIT_FORMAT_VERSION, parseCircuit, type CircuitJson, type NodeJson, type ParsedCircuit } from '../../src/export/circuit_schema.js';
 import { encodeIntTensor } from '../../src/export/int_tensor.js';
-import { quantizeInput, tluFast, tluInt } from '../../src/export/sim_kernels.js';
+import { gemmInt, gemmPacked, packGemm, quantizeInput, tluFast, tluInt } from '../../src/export/sim_kernels.js';
 import { float32ExactNodes, magnitudeBounds, simulateCircuit, type SimulateOptions } from '../../src/export/simulate.js';
 import { exportCircuit } from '../../src/export/to_circuit.js';
 import { blobs, buildCnn, buildMlp, trainBriefly } from './helpers.js';
@@ -181,6 +181,37 @@ describe('export/simulate kernels', () => {
       expect(b.clamped).to.equal(a.clamped);
       expect(Array.from(b8.values)).to.deep.equal(Array.from(a.values));
     }
+  });
+
+  it('gemmPacked (several outputs per float64) equals gemmInt, dense and sparse, up to the worst case', () => {
+    const rng = seedrandom('packed');
+    const lanesSeen = new Set<number>();
+    for (let t = 0; t < 40; t++) {
+      const [n, inF, outF] = [randInt(rng, 1, 9), randInt(rng, 1, 30), randInt(rng, 1, 17)];
+      const wMax = 2 ** randInt(rng, 0, 14);
+      const xMax = 2 ** randInt(rng, 0, 8);
+      const w = Int32Array.from(ints(rng, inF * outF, -wMax, wMax));
+      const bias = rng() < 0.5 ? null : Int32Array.from(ints(rng, outF, -wMax, wMax));
+      // worst-case inputs (±xMax matching the weight signs) for some samples, random ones (many zeros) for others
+      const x = Int32Array.from({ length: n * inF }, (_, i) => {
+        const s = Math.floor(i / inF);
+        if (s % 3 === 0) return Math.sign(w[(i % inF) * outF + (s % outF)] as number) * xMax * (s % 2 === 0 ? 1 : -1);
+        return rng() < 0.6 ? 0 : randInt(rng, -xMax, xMax);
+      });
+      let bound = 0;
+      for (let o = 0; o < outF; o++) {
+        let b = Math.abs(bias?.[o] ?? 0);
+        for (let k = 0; k < inF; k++) b += Math.abs(w[k * outF + o] as number) * xMax;
+        bound = Math.max(bound, b);
+      }
+      const p = packGemm(w, inF, outF, bias, bound);
+      const ref = Array.from(gemmInt(x, n, inF, w, outF, bias));
+      if (p === null) { expect(outF === 1 || bound >= 2 ** 25).to.equal(true); continue; }
+      lanesSeen.add(p.lanes);
+      expect(Array.from(gemmPacked(x, n, p, false))).to.deep.equal(ref);
+      expect(Array.from(gemmPacked(x, n, p, true))).to.deep.equal(ref);
+    }
+    expect(lanesSeen.size).to.be.greaterThan(3);
   });
 
   it('exported MLP and CNN: identical integers, predictions and clamp counts with every kernel', () => {
