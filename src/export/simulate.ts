@@ -5,9 +5,11 @@
  *
  * Kernels (`kernel` option): every choice gives the same integers bit for bit.
  * - 'reference': the plain Int32Array loops of sim_kernels.ts.
- * - 'js': faster typed-array loops (sample-blocked float64 gemm, shift-based TLU rounding).
- * - 'auto': like 'js', but gemm and conv2d nodes whose worst-case accumulator is below 2^24 run as float32
- *   matMul / conv2d on the tfjs backend (XNNPACK on wasm), see `exactInFloat32`.
+ * - 'js': faster typed-array loops (gemm with several outputs packed per exact float64 multiply-add, TLUs
+ *   channel by channel over compacted tables with shift-based rounding).
+ * - 'auto': like 'js', but on the wasm backend gemm and conv2d nodes whose worst-case accumulator is below 2^24
+ *   run as float32 matMul / conv2d (XNNPACK), see `FLOAT32_EXACT_LIMIT`, and so does the input quantizer when only
+ *   such nodes read the input.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError } from '../errors.js';
@@ -37,7 +39,7 @@ export interface SimulateOptions {
   recordRanges?: boolean;
   /**
    * Kernels: 'auto' (exact float32 matMul/conv2d through tfjs for nodes whose worst case is below 2^24, on the
-   * wasm and tensorflow backends; fast JS loops otherwise), 'js' (fast JS loops only) or 'reference' (plain
+   * wasm backend; fast JS loops otherwise), 'js' (fast JS loops only) or 'reference' (plain
    * integer loops). Identical integers either way. @default process.env.TFJS_QAT_SIM_KERNEL ?? 'auto'
    */
   kernel?: SimKernel;
@@ -56,8 +58,12 @@ const SIM_KERNELS: readonly SimKernel[] = ['auto', 'js', 'reference'];
  */
 export const FLOAT32_EXACT_LIMIT = 2 ** 24;
 
-/** Backends whose float32 matMul/conv2d are IEEE float32 (not fp16 textures) and read back synchronously. */
-const EXACT_FLOAT_BACKENDS = new Set(['wasm', 'tensorflow']);
+/**
+ * Backends whose float32 matMul/conv2d are plain IEEE float32 sums of products (XNNPACK GEMM / indirect
+ * convolution; not fp16 textures as webgl may use, nor Winograd convolutions as native CPU libraries may pick)
+ * and read back synchronously. Only wasm is verified here (tests), so only wasm is listed.
+ */
+const EXACT_FLOAT_BACKENDS = new Set(['wasm']);
 
 /** What `simulateCircuit` returns. */
 export interface SimulationResult {
@@ -175,8 +181,8 @@ export function exactInFloat32(bound: number): boolean {
 }
 
 /**
- * Per node: true for the gemm/conv2d nodes that `kernel: 'auto'` runs as float32 tfjs ops on the wasm and
- * tensorflow backends (worst-case accumulator below 2^24); false for every other node.
+ * Per node: true for the gemm/conv2d nodes that `kernel: 'auto'` runs as float32 tfjs ops on the wasm backend
+ * (worst-case accumulator below 2^24); false for every other node.
  */
 export function float32ExactNodes(c: ParsedCircuit): boolean[] {
   const bounds = magnitudeBounds(c);
@@ -266,7 +272,7 @@ function planSimulation(c: ParsedCircuit, n: number, opts: ResolvedSimOptions): 
     }
   });
   const readsInput = c.inputIndex.map((refs, i) => (refs.includes(-1) ? i : -2)).filter((i) => i !== -2);
-  const quantizeInF32 = backend === 'wasm' && c.output.index !== -1 && readsInput.length > 0 && readsInput.every((i) => params.has(i));
+  const quantizeInF32 = EXACT_FLOAT_BACKENDS.has(backend) && c.output.index !== -1 && readsInput.length > 0 && readsInput.every((i) => params.has(i));
   // Tables in int8/int16 when they fit and the lookups outnumber the table entries (compacting costs one pass).
   const tables = new Map<number, IntTable>();
   if (kernel !== 'reference') {
