@@ -3,22 +3,13 @@
  * (temp file, then rename). Quantizer state is saved because it is stored in layer weights.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { writeFileAtomic } from '../utils/atomic_write.js';
 import { join } from 'node:path';
 import { ModelFileError } from '../errors.js';
 import './register.js';
 
-/** Write `data` to `path` atomically: a temp file in the same folder, then rename. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    if (existsSync(tmp)) rmSync(tmp, { force: true });
-    throw e;
-  }
-}
+export { writeFileAtomic };
 
 function concat(buffers: ArrayBuffer | ArrayBuffer[]): Uint8Array {
   const list = Array.isArray(buffers) ? buffers : [buffers];

@@ -3,7 +3,8 @@
  * estimator name, its parameters, the class labels, the feature quantizer, the float ensemble trained on the
  * integer features and the integer ensemble. The circuit is not stored: `compile()` rebuilds it exactly.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../utils/atomic_write.js';
 import { join } from 'node:path';
 import { ModelFileError } from '../../errors.js';
 import { createTreeEnsemble, type TreeEnsemble, type TreeEnsembleSpec } from '../tree_ir.js';
@@ -41,18 +42,6 @@ export interface TreeModelState {
   quantized: QuantizedTreeEnsemble;
 }
 
-/** Write `data` to `path` atomically (temp file in the same folder, then rename). */
-function writeAtomic(path: string, data: string): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    if (existsSync(tmp)) rmSync(tmp, { force: true });
-    throw new ModelFileError(`cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
 /** Save a document to `dir/tree_model.json` (creating `dir`). */
 export function writeTreeModel(dir: string, doc: TreeModelJson): string {
   try {
@@ -61,7 +50,7 @@ export function writeTreeModel(dir: string, doc: TreeModelJson): string {
     throw new ModelFileError(`cannot create the folder ${dir}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const path = join(dir, TREE_MODEL_FILE);
-  writeAtomic(path, JSON.stringify(doc));
+  writeFileAtomic(path, JSON.stringify(doc));
   return path;
 }
 
