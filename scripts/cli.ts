@@ -2,7 +2,7 @@
  * The `tfjs-qat` command line. Commands come from the explicit COMMANDS list below: adding a command is one
  * import plus one entry. Bad input (QatError: bad CSV, bad option) prints the message and exits with code 2.
  */
-import yargs, { type Argv } from 'yargs';
+import yargs, { type Argv, type ArgumentsCamelCase } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,12 +14,16 @@ import { exportCommand } from './commands/export.js';
 import { simulateCommand } from './commands/simulate.js';
 
 /** Every command, in help order. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: ReadonlyArray<CliCommand<any>> = [
+export const COMMANDS = [
   trainCommand,
   exportCommand,
   simulateCommand,
-];
+] as const;
+
+/** Register one command on the yargs instance (generic, so each command keeps its own argument type). */
+function addCommand<A>(cli: Argv, c: CliCommand<A>): Argv {
+  return cli.command({ command: c.command, describe: c.describe, builder: (y: Argv) => c.builder(y), handler: async (a) => { await c.handler(a as ArgumentsCamelCase<A>); } });
+}
 
 /** A command-line usage problem (unknown option, missing argument); the message includes the help text. */
 class UsageError extends Error {
@@ -41,9 +45,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw new UsageError(`${y.help().toString()}\n\nerror: ${msg ?? 'bad arguments'}`);
     })
     .help().version(false);
-  for (const c of COMMANDS) {
-    cli = cli.command({ command: c.command, describe: c.describe, builder: (y: Argv) => c.builder(y), handler: async (a) => { await c.handler(a); } });
-  }
+  for (const c of COMMANDS) cli = addCommand(cli, c as CliCommand<unknown>);
   try {
     await cli.parseAsync();
   } catch (e) {
