@@ -104,7 +104,8 @@ export function resolveSparseQnnOptions(p: Readonly<Record<string, unknown>>, in
 }
 
 /**
- * Build the network as a tf.Sequential. `inputShape` of rank > 1 is flattened first.
+ * Build the network as a tf.Sequential. An `inputShape` of rank > 1 is quantized as it is, then flattened (the
+ * input quantizer must come first for the circuit export; a per-tensor quantizer does not care about the shape).
  * Structured pruning (`nPruneNeuronsPercentage`) is applied as narrower hidden layers.
  * @example const m = buildSparseQnn({ inputDim: 30, inputShape: [30], nOutputs: 2, nLayers: 3 });
  */
@@ -112,15 +113,15 @@ export function buildSparseQnn(params: ModuleParams): tf.Sequential {
   const o = resolveSparseQnnOptions(params, params.inputDim);
   const pot = o.powerOfTwoScaling;
   const model = tf.sequential();
-  const first: { inputShape: number[] } = { inputShape: [params.inputDim] };
-  if (params.inputShape.length > 1) model.add(tf.layers.flatten({ inputShape: params.inputShape }));
+  const first: { inputShape: number[] } = { inputShape: params.inputShape.length > 0 ? params.inputShape : [params.inputDim] };
   const widths = [...o.hiddenWidths, params.nOutputs];
   widths.forEach((units, i) => {
     model.add(quantIdentity({
-      ...(i === 0 && params.inputShape.length <= 1 ? first : {}),
+      ...(i === 0 ? first : {}),
       bitWidth: o.nABits, signed: o.quantSigned, narrowRange: o.quantNarrow,
       actQuant: pot ? 'Int8ActPerTensorPoT' : 'Int8ActPerTensorFloat', collectStatsSteps: o.collectStatsSteps,
     }));
+    if (i === 0 && params.inputShape.length > 1) model.add(tf.layers.flatten());
     model.add(quantLinear({
       units, useBias: true, weightBitWidth: o.nWBits, weightNarrowRange: o.quantNarrow,
       weightQuant: pot ? 'Int8WeightPerTensorPoT' : 'Int8WeightPerTensorFloat', biasQuant: pot ? 'Int32Bias' : 'none',

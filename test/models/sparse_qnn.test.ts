@@ -34,8 +34,9 @@ describe('models/SparseQuantNeuralNetwork', () => {
     expect(cfg[2]?.['fn']).to.equal('tanh');
     m.dispose();
     const flat = buildSparseQnn({ inputDim: 784, inputShape: [28, 28, 1], nOutputs: 10, nLayers: 2, nHiddenNeurons: 16, powerOfTwoScaling: false });
-    expect(flat.layers[0]?.getClassName()).to.equal('Flatten');
-    expect(JSON.stringify(flat.layers[1]?.getConfig())).to.not.match(/PoT/i);
+    // image input: quantized first (the circuit's input quantizer), then flattened
+    expect(flat.layers.slice(0, 3).map((l) => l.getClassName())).to.deep.equal(['QuantIdentity', 'Flatten', 'QuantLinear']);
+    expect(JSON.stringify(flat.layers[0]?.getConfig())).to.not.match(/PoT/i);
     flat.dispose();
   });
 
@@ -126,5 +127,19 @@ describe('models/SparseQuantNeuralNetwork', () => {
     await reg.fit(X, y);
     expect(reg.score(X, y)).to.be.greaterThan(0.8);
     reg.dispose();
+  });
+});
+
+describe('models: SparseQuantNeuralNetwork on image-shaped input', () => {
+  it('quantizes the input first, then flattens, so the model exports and simulates with 100% agreement', async () => {
+    const X = tf.randomNormal([48, 4, 4, 1], 0, 1, 'float32', 3);
+    const xs = X.arraySync() as number[][][][];
+    const y = xs.map((im) => ((im[0]?.[0]?.[0] ?? 0) > 0 ? 'a' : 'b'));
+    const clf = new NeuralNetClassifier({ module__nLayers: 2, maxEpochs: 2, trainSplit: null, verbose: 0, seed: 1 });
+    await clf.fit(X, y);
+    expect(clf.model.layers.map((l) => l.getClassName()).slice(0, 2)).to.deep.equal(['QuantIdentity', 'Flatten']);
+    clf.compile(X);
+    expect(clf.predict(X, { fhe: 'simulate' })).to.deep.equal(clf.predict(X));
+    X.dispose();
   });
 });
