@@ -254,13 +254,11 @@ function transposedWeights(w: Int32Array, inF: number, outF: number): Float64Arr
 }
 
 /**
- * The same result as gemmInt, faster for dense inputs: dot products against transposed float64 weights, four
- * samples at a time with register accumulators (exact: every partial sum is an integer below 2^31).
+ * out[s, o] = bias[o] + sum_k xf[s, k] * wT[o, k] for n samples, four samples per pass over a weight row with
+ * register accumulators. Exact whenever every partial sum is an integer below 2^53.
  */
-export function gemmDense(x: Int32Array, n: number, inF: number, w: Int32Array, outF: number, bias: Int32Array | null): Int32Array {
-  const wT = transposedWeights(w, inF, outF);
-  const xf = Float64Array.from(x);
-  const out = new Int32Array(n * outF);
+function blockedDot(xf: Float64Array, n: number, inF: number, wT: Float64Array, outF: number,
+  bias: ArrayLike<number> | null, out: { [i: number]: number }): void {
   let s = 0;
   for (; s + 4 <= n; s += 4) {
     const x0 = s * inF;
@@ -296,6 +294,16 @@ export function gemmDense(x: Int32Array, n: number, inF: number, w: Int32Array, 
       out[s * outF + o] = a;
     }
   }
+}
+
+/**
+ * The same result as gemmInt, faster for dense inputs: dot products against transposed float64 weights, four
+ * samples at a time with register accumulators (exact: every partial sum is an integer below 2^31).
+ */
+export function gemmDense(x: Int32Array, n: number, inF: number, w: Int32Array, outF: number, bias: Int32Array | null): Int32Array {
+  const wT = transposedWeights(w, inF, outF);
+  const out = new Int32Array(n * outF);
+  blockedDot(Float64Array.from(x), n, inF, wT, outF, bias, out);
   return out;
 }
 
@@ -392,41 +400,6 @@ export function gemmPacked(x: Int32Array, n: number, p: PackedGemm, sparse: bool
     }
     return unpack(acc, n, p);
   }
-  const xf = Float64Array.from(x);
-  let s = 0;
-  for (; s + 4 <= n; s += 4) {
-    const x0 = s * inF;
-    const x1 = x0 + inF;
-    const x2 = x1 + inF;
-    const x3 = x2 + inF;
-    for (let g = 0; g < groups; g++) {
-      const wb = g * inF;
-      const b = bias[g] as number;
-      let a0 = b;
-      let a1 = b;
-      let a2 = b;
-      let a3 = b;
-      for (let k = 0; k < inF; k++) {
-        const wv = wT[wb + k] as number;
-        a0 += (xf[x0 + k] as number) * wv;
-        a1 += (xf[x1 + k] as number) * wv;
-        a2 += (xf[x2 + k] as number) * wv;
-        a3 += (xf[x3 + k] as number) * wv;
-      }
-      acc[s * groups + g] = a0;
-      acc[(s + 1) * groups + g] = a1;
-      acc[(s + 2) * groups + g] = a2;
-      acc[(s + 3) * groups + g] = a3;
-    }
-  }
-  for (; s < n; s++) {
-    const xb = s * inF;
-    for (let g = 0; g < groups; g++) {
-      let a = bias[g] as number;
-      const wb = g * inF;
-      for (let k = 0; k < inF; k++) a += (xf[xb + k] as number) * (wT[wb + k] as number);
-      acc[s * groups + g] = a;
-    }
-  }
+  blockedDot(Float64Array.from(x), n, inF, wT, groups, bias, acc);
   return unpack(acc, n, p);
 }
