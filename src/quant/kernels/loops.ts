@@ -212,13 +212,29 @@ export function selectTopAbs(x: Float32Array, j: number): TopAbs {
     }
     return { value: mx, index: idx };
   }
-  const vals = new Float64Array(j).fill(-1);
-  const idxs = new Int32Array(j);
-  let thr = -1; // the j-th value so far: an element enters only if strictly larger
-  for (let i = 0; i < n; i++) {
-    const a = Math.abs(x[i]!);
-    if (a <= thr) continue;
-    let p = j - 1;
+  const top = new TopAbsCollector(x, j);
+  for (let i = 0; i < n; i++) top.visit(i);
+  return top.result();
+}
+
+/**
+ * The j largest |x[i]| seen so far, as a sorted list of j candidates; an element enters only if strictly larger
+ * than the current j-th, so ties keep the lower index (tf.topk's order). Visit indices in ascending order.
+ */
+export class TopAbsCollector {
+  private readonly vals: Float64Array;
+  private readonly idxs: Int32Array;
+  private thr = -1;
+  constructor(private readonly x: Float32Array, private readonly j: number) {
+    this.vals = new Float64Array(j).fill(-1);
+    this.idxs = new Int32Array(j);
+  }
+
+  visit(i: number): void {
+    const a = Math.abs(this.x[i]!);
+    if (a <= this.thr) return;
+    const { vals, idxs } = this;
+    let p = this.j - 1;
     while (p > 0 && vals[p - 1]! < a) {
       vals[p] = vals[p - 1]!;
       idxs[p] = idxs[p - 1]!;
@@ -226,7 +242,10 @@ export function selectTopAbs(x: Float32Array, j: number): TopAbs {
     }
     vals[p] = a;
     idxs[p] = i;
-    thr = vals[j - 1]!;
+    this.thr = vals[this.j - 1]!;
   }
-  return { value: vals[j - 1]!, index: idxs[j - 1]! };
+
+  result(): TopAbs {
+    return { value: this.vals[this.j - 1]!, index: this.idxs[this.j - 1]! };
+  }
 }

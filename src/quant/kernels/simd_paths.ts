@@ -4,7 +4,7 @@
  * same IEEE clamp, so results do not depend on where an element falls.
  */
 import { simdFor, wasmApi, type SimdExports } from './wasm_simd.js';
-import { fakeQuantBackward, fakeQuantForward, selectTopAbs, type GridBounds, type TopAbs } from './loops.js';
+import { fakeQuantBackward, fakeQuantForward, selectTopAbs, TopAbsCollector, type GridBounds, type TopAbs } from './loops.js';
 
 /** The SIMD functions for a wasm backend object, or null (no SIMD, or not the tfjs wasm backend). */
 export function simdOf(backend: unknown): SimdExports | null {
@@ -74,26 +74,11 @@ export function simdSelectTopAbs(k: SimdExports, x: Float32Array, j: number, blo
   if (blocks === null || nBlocks < 4 * j || blocks.length < nBlocks) return selectTopAbs(x, j);
   k.absMaxBlocks(x.byteOffset, blocks.byteOffset, nBlocks);
   const tau = selectTopAbs(blocks.subarray(0, nBlocks), j).value;
-  const vals = new Float64Array(j).fill(-1);
-  const idxs = new Int32Array(j);
-  let thr = -1;
-  const visit = (i: number): void => {
-    const a = Math.abs(x[i]!);
-    if (a <= thr) return;
-    let p = j - 1;
-    while (p > 0 && vals[p - 1]! < a) {
-      vals[p] = vals[p - 1]!;
-      idxs[p] = idxs[p - 1]!;
-      p--;
-    }
-    vals[p] = a;
-    idxs[p] = i;
-    thr = vals[j - 1]!;
-  };
+  const top = new TopAbsCollector(x, j);
   for (let b = 0; b < nBlocks; b++) {
     if (blocks[b]! < tau) continue;
-    for (let i = b * 16; i < b * 16 + 16; i++) visit(i);
+    for (let i = b * 16; i < b * 16 + 16; i++) top.visit(i);
   }
-  for (let i = nBlocks * 16; i < n; i++) visit(i);
-  return { value: vals[j - 1]!, index: idxs[j - 1]! };
+  for (let i = nBlocks * 16; i < n; i++) top.visit(i);
+  return top.result();
 }
