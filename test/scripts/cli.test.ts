@@ -3,16 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../scripts/cli.js';
+import { capture } from '../helpers/capture.js';
 
-function capture<T>(fn: () => Promise<T>): Promise<{ value: T; out: string; err: string }> {
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  let out = '';
-  let err = '';
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  return fn().then((value) => ({ value, out, err })).finally(() => { process.stdout.write = o; process.stderr.write = e; });
-}
 
 describe('scripts/cli train', () => {
   let dir = '';

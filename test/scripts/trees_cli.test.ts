@@ -4,21 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { main } from '../../scripts/cli.js';
+import { capture } from '../helpers/capture.js';
 import { trainCommand } from '../../scripts/commands/train.js';
 import { addTreeTrainOptions, isTreeModelArg, trainTreeFromCli, type TrainTreeSummary } from '../../scripts/commands/train_tree.js';
 import { DATA_DIR } from '../../scripts/fixtures/datasets.js';
 import { ConfigError, DataError } from '../../src/errors.js';
 import { loadTreeEstimator } from '../../src/trees/fhe/index.js';
 
-function capture<T>(fn: () => Promise<T>): Promise<{ value: T; out: string; err: string }> {
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  let out = '';
-  let err = '';
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  return fn().then((value) => ({ value, out, err })).finally(() => { process.stdout.write = o; process.stderr.write = e; });
-}
 
 describe('scripts: tree models through train / export / simulate', function () {
   this.timeout(60000);
