@@ -6,7 +6,10 @@
  *
  * Each function handles a multiple of 4 elements (16 bytes); callers finish the tail in JS with the same rules.
  */
-import { assemble, op, T, V, type ValType, type WasmFn } from './wasm_asm.js';
+import { assemble, op, T, V, type ValType, type WasmFn } from '../../backend/wasm_asm.js';
+import { HeapModule } from '../../backend/wasm_module.js';
+
+export { wasmApi } from '../../backend/wasm_module.js';
 
 const { get, set } = op;
 const s = op.simd;
@@ -167,33 +170,11 @@ export interface SimdExports {
   truncGradFloor(dy: number, v: number, dv: number, nBytes: number, s: number, ts: number, lo: number, hi: number): number;
 }
 
-/** The parts of the WebAssembly JS API used here (the project's TS libs do not declare it). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-  Memory: abstract new (...args: never[]) => object;
-}
-
-/** The engine's WebAssembly object, or undefined. */
-export const wasmApi: WasmApi | undefined = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
-const bytes = assemble([fqFn('fq', false), fqFn('fqInt', true), fqGradMaskFn(), fqGradSteFn(), absMaxFn(), absMaxBlocksFn(), absEqFirstFn(),
-  truncFwdFn('truncFwdRound', false), truncFwdFn('truncFwdFloor', true), truncGradFn('truncGradRound', false), truncGradFn('truncGradFloor', true)]);
-const instances = new WeakMap<object, SimdExports | null>();
-let compiled: object | null | undefined;
+const heapModule = new HeapModule<SimdExports>(assemble([fqFn('fq', false), fqFn('fqInt', true), fqGradMaskFn(), fqGradSteFn(), absMaxFn(), absMaxBlocksFn(),
+  absEqFirstFn(), truncFwdFn('truncFwdRound', false), truncFwdFn('truncFwdFloor', true), truncGradFn('truncGradRound', false),
+  truncGradFn('truncGradFloor', true)]));
 
 /** The SIMD functions bound to `memory` (a WebAssembly.Memory: the wasm backend's), or null without wasm SIMD. */
 export function simdFor(memory: object): SimdExports | null {
-  const hit = instances.get(memory);
-  if (hit !== undefined) return hit;
-  if (compiled === undefined) {
-    try {
-      compiled = wasmApi === undefined ? null : new wasmApi.Module(bytes);
-    } catch {
-      compiled = null;
-    }
-  }
-  const inst = compiled === null || wasmApi === undefined ? null : (new wasmApi.Instance(compiled, { env: { memory } }).exports as SimdExports);
-  instances.set(memory, inst);
-  return inst;
+  return heapModule.forMemory(memory);
 }
