@@ -1,8 +1,10 @@
 /**
- * Measure one workload in the current process: seeded synthetic data, Adam(1e-3), a custom training loop with
+ * Measure one workload in the current process: seeded synthetic data, Adam(1e-3) as tfjs-qat's estimators build it
+ * (`makeOptimizer('adam')`, the same for the float and the quantized nets), a custom training loop with
  * optimizer.minimize (model.apply(x, {training: true}), so quantizers run in training mode), then predict.
  */
 import * as tf from '@tensorflow/tfjs';
+import { makeOptimizer } from '../src/training/optimizers.js';
 import type { MeasureOptions, Workload, WorkloadResult } from './types.js';
 
 /** Median of a non-empty list. */
@@ -40,7 +42,7 @@ export function peakRssMB(): number {
 export function measureWorkload(w: Workload, opts: MeasureOptions, kernels: 'on' | 'off', seed = 1234): WorkloadResult {
   const tensorsBefore = tf.memory().numTensors;
   const model = w.build(seed);
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = makeOptimizer('adam', 1e-3);
   const batches = makeBatches(w, 4, seed);
   const batchAt = (i: number): { x: tf.Tensor; y: tf.Tensor } => batches[i % batches.length]!;
   const step = (i: number): void => {

@@ -194,9 +194,36 @@ type MixNode = Extract<ParsedNode, { op: 'gemm' | 'conv2d' }>;
 /** Float32 weight/bias tensors of the nodes that take the exact float32 path (created per call, disposed after). */
 interface F32Param { readonly w: tf.Tensor; readonly b: tf.Tensor1D | undefined }
 
-function f32Params(nd: MixNode): F32Param {
+/**
+ * What planning derives from a circuit alone, computed once per ParsedCircuit (parsed circuits are never mutated):
+ * the magnitude bounds, float32 copies of the weights and compacted tables. Tensors are still created per call.
+ */
+interface CircuitDerived {
+  bounds: number[] | undefined;
+  readonly f32: Map<number, { readonly w: Float32Array; readonly b: Float32Array | null }>;
+  readonly tables: Map<number, IntTable>;
+  readonly packed: Map<number, PackedGemm | null>;
+}
+
+const derivedCache = new WeakMap<ParsedCircuit, CircuitDerived>();
+
+function derivedOf(c: ParsedCircuit): CircuitDerived {
+  let d = derivedCache.get(c);
+  if (d === undefined) {
+    d = { bounds: undefined, f32: new Map(), tables: new Map(), packed: new Map() };
+    derivedCache.set(c, d);
+  }
+  return d;
+}
+
+function f32Params(nd: MixNode, i: number, d: CircuitDerived): F32Param {
   const shape = nd.op === 'gemm' ? [nd.inFeatures, nd.outFeatures] : [...nd.kernel];
-  return { w: tf.tensor(Float32Array.from(nd.weights), shape, 'float32'), b: nd.bias === null ? undefined : tf.tensor1d(Float32Array.from(nd.bias), 'float32') };
+  let f = d.f32.get(i);
+  if (f === undefined) {
+    f = { w: Float32Array.from(nd.weights), b: nd.bias === null ? null : Float32Array.from(nd.bias) };
+    d.f32.set(i, f);
+  }
+  return { w: tf.tensor(f.w, shape, 'float32'), b: f.b === null ? undefined : tf.tensor1d(f.b, 'float32') };
 }
 
 /**
@@ -261,13 +288,18 @@ function planSimulation(c: ParsedCircuit, n: number, opts: ResolvedSimOptions): 
   const params = new Map<number, F32Param>();
   const packed = new Map<number, PackedGemm>();
   const backend = kernel === 'auto' && n > 0 ? tf.getBackend() : '';
-  const bounds = kernel === 'reference' || n === 0 ? [] : magnitudeBounds(c);
+  const derived = derivedOf(c);
+  const bounds = kernel === 'reference' || n === 0 ? [] : (derived.bounds ??= magnitudeBounds(c));
   c.nodes.forEach((nd, i) => {
     if (nd.op !== 'gemm' && nd.op !== 'conv2d') return;
     const bound = bounds[i] ?? Infinity;
-    if (EXACT_FLOAT_BACKENDS.has(backend) && exactInFloat32(bound)) params.set(i, f32Params(nd));
+    if (EXACT_FLOAT_BACKENDS.has(backend) && exactInFloat32(bound)) params.set(i, f32Params(nd, i, derived));
     else if (nd.op === 'gemm' && bound < Infinity) {
-      const pg = packGemm(nd.weights, nd.inFeatures, nd.outFeatures, nd.bias, bound);
+      let pg = derived.packed.get(i);
+      if (pg === undefined) {
+        pg = packGemm(nd.weights, nd.inFeatures, nd.outFeatures, nd.bias, bound);
+        derived.packed.set(i, pg);
+      }
       if (pg !== null) packed.set(i, pg);
     }
   });
@@ -276,7 +308,15 @@ function planSimulation(c: ParsedCircuit, n: number, opts: ResolvedSimOptions): 
   // Tables in int8/int16 when they fit and the lookups outnumber the table entries (compacting costs one pass).
   const tables = new Map<number, IntTable>();
   if (kernel !== 'reference') {
-    c.nodes.forEach((nd, i) => { if (nd.op === 'tlu' && n * sizeOfShape(nd.shape) >= nd.tables.length) tables.set(i, compactInts(nd.tables)); });
+    c.nodes.forEach((nd, i) => {
+      if (nd.op !== 'tlu' || n * sizeOfShape(nd.shape) < nd.tables.length) return;
+      let t = derived.tables.get(i);
+      if (t === undefined) {
+        t = compactInts(nd.tables);
+        derived.tables.set(i, t);
+      }
+      tables.set(i, t);
+    });
   }
   const ranges = opts.recordRanges ? c.nodes.map((nd) => ({ name: nd.name, min: Infinity, max: -Infinity })) : undefined;
   return { c, kernel, params, tables, packed, quantizeInF32, lastUse, ranges, clamped: 0 };
