@@ -7,6 +7,7 @@ export { History, type EpochRecord, type BatchRecord, type HistoryValue } from '
 export { type Callback, type CallbackEntry, type TrainingContext, type BatchContext, type GradContext, type FitData, type TrainableVariableInfo } from './callback.js';
 export { type TrainSplit } from './split.js';
 export { type OptimizerName, type OptimizerSpec, getLearningRate, setLearningRate } from './optimizers.js';
+export { FusedAdam, fusedAdam } from './fused_adam.js';
 export { type FeatureInput, type TargetInput, type FlatArray } from './data.js';
 export { type Label } from './labels.js';
 export { makeRng, type Rng } from './rng.js';

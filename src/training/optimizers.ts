@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
 import { unknownKeyError } from './params.js';
+import { FusedAdam } from './fused_adam.js';
 
 /** Built-in optimizer names. */
 export type OptimizerName = 'adam' | 'sgd' | 'momentum' | 'rmsprop' | 'adagrad' | 'adamax';
@@ -30,7 +31,7 @@ function num(opts: Readonly<Record<string, unknown>>, key: string, dflt: number)
 }
 
 /**
- * Build the optimizer.
+ * Build the optimizer. 'adam' is a FusedAdam (same numbers and state as tf.train.adam, one kernel per variable).
  * @throws ConfigError on an unknown name or option.
  * @example makeOptimizer('adam', 0.01, { beta1: 0.9 })
  */
@@ -43,7 +44,7 @@ export function makeOptimizer(spec: OptimizerSpec, lr: number, opts: Readonly<Re
   }
   for (const k of Object.keys(opts)) if (!valid.includes(k)) throw unknownKeyError(`optimizer__${k}`, valid.map((v) => `optimizer__${v}`), `optimizer '${spec}'`);
   switch (spec) {
-    case 'adam': return tf.train.adam(lr, num(opts, 'beta1', 0.9), num(opts, 'beta2', 0.999), num(opts, 'epsilon', 1e-8));
+    case 'adam': return new FusedAdam(lr, num(opts, 'beta1', 0.9), num(opts, 'beta2', 0.999), num(opts, 'epsilon', 1e-8));
     case 'adamax': return tf.train.adamax(lr, num(opts, 'beta1', 0.9), num(opts, 'beta2', 0.999), num(opts, 'epsilon', 1e-8), num(opts, 'decay', 0));
     case 'sgd': return tf.train.sgd(lr);
     case 'momentum': return tf.train.momentum(lr, num(opts, 'momentum', 0.9), opts['useNesterov'] === true);
