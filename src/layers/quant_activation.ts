@@ -10,7 +10,7 @@ import { ConfigError } from '../errors.js';
 import { actQuant, ACT_PRESETS, type ActPresetName } from '../quant/presets.js';
 import type { ActQuantConfig } from '../quant/config.js';
 import { normalizeEnum } from '../quant/config.js';
-import { activationScaleStep, learnedValueFromBuffer, needsLearnedSwitch, actThreshold } from '../quant/act_scale.js';
+import { activationScaleStep, collectsStats, learnedValueFromBuffer, needsLearnedSwitch, actThreshold } from '../quant/act_scale.js';
 import { fakeQuantize, quantizeToInt } from '../quant/fake_quant.js';
 import { replaceKept, type QuantMeta, type QuantOutputProvider } from './quant_meta.js';
 import { singleTensor } from './util.js';
@@ -95,7 +95,6 @@ export abstract class QuantActivation extends tf.layers.Layer implements QuantOu
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     return tf.tidy(() => {
       const x0 = singleTensor(inputs, this.name);
-      const x = this.applyRelu ? tf.relu(x0) : x0;
       const training = kwargs['training'] === true;
       const v = this.vars();
       let counter = this.readCounter();
@@ -104,11 +103,14 @@ export abstract class QuantActivation extends tf.layers.Layer implements QuantOu
         counter += 1;
         this.writeCounter(counter);
       }
+      // QuantReLU quantizes relu(x) in one fused op; relu(x) is materialized only while statistics are collected.
+      const stats = collectsStats(this.quant, counter, training);
+      const x = this.applyRelu && stats ? tf.relu(x0) : x0;
       const step = activationScaleStep(x, this.quant, { counter, buffer: v.buffer.read(), value: v.value.read() }, training);
       if (step.buffer !== undefined) v.buffer.write(step.buffer);
       if (step.counter !== counter) this.writeCounter(step.counter);
       this.lastScale = replaceKept(this.lastScale, step.scale);
-      return fakeQuantize(x, { ...this.quant, scale: step.scale, clampGrad: 'mask' });
+      return fakeQuantize(x, { ...this.quant, scale: step.scale, clampGrad: 'mask', relu: this.applyRelu && !stats });
     });
   }
 
@@ -184,7 +186,7 @@ export abstract class QuantActivation extends tf.layers.Layer implements QuantOu
 
   /** Integers of `x` under the eval-mode scale (what the circuit's input quantizer computes). */
   quantizeEvalInt(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => quantizeToInt(this.applyRelu ? tf.relu(x) : x, { ...this.quant, scale: this.evalScale() }));
+    return tf.tidy(() => quantizeToInt(x, { ...this.quant, scale: this.evalScale(), relu: this.applyRelu }));
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {

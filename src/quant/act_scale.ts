@@ -59,7 +59,7 @@ export function activationScaleStep(statsInput: tf.Tensor, cfg: ActQuantConfig, 
     }
     return { scale: learnedScale(state.value, T, pot, false), counter: state.counter };
   }
-  if (state.counter < steps) {
+  if (collectsStats(cfg, state.counter, training)) {
     // + 0 * value, as Brevitas: the learned value is connected to the loss with an exactly-zero gradient.
     const stat = tf.add(percentileStat(statsInput, percentile), tf.mul(0, state.value));
     const scale = pot ? powerOfTwo(tf.div(stat, T)) : tf.div(stat, T);
@@ -77,6 +77,14 @@ export function activationScaleStep(statsInput: tf.Tensor, cfg: ActQuantConfig, 
  */
 export function learnedValueFromBuffer(buffer: tf.Tensor, cfg: ActQuantConfig): tf.Tensor {
   return cfg.restrict === 'powerOfTwo' ? tf.div(tf.log(buffer), Math.LN2) : tf.clone(buffer);
+}
+
+/**
+ * True when a forward with this counter takes the statistic of its input (training, runtime statistics, counter
+ * below collectStatsSteps): the only phase in which `activationScaleStep` reads `statsInput`.
+ */
+export function collectsStats(cfg: ActQuantConfig, counter: number, training: boolean): boolean {
+  return training && cfg.scaling.kind === 'runtimeStats' && counter < cfg.scaling.collectStatsSteps;
 }
 
 /** True when a training forward must first switch the quantizer to its learned phase. */

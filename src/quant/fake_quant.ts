@@ -22,6 +22,11 @@ export interface FakeQuantizeOptions extends IntGrid {
   readonly zeroPoint?: number;
   /** 'ste' (weights) or 'mask' (activations). @default 'mask' */
   readonly clampGrad?: ClampGrad;
+  /**
+   * Quantize relu(x) = max(x, 0) instead of x, as one op (QuantReLU): equal to `fakeQuantize(tf.relu(x), ...)` in
+   * values and gradients, without materializing relu(x) or taping a separate ReLU. @default false
+   */
+  readonly relu?: boolean;
 }
 
 /** Sum `t` down to `shape` (the inverse of broadcasting). */
@@ -89,6 +94,7 @@ export function fakeQuantize(x: tf.Tensor, o: FakeQuantizeOptions): tf.Tensor {
 
 /** The composed-ops reference of `fakeQuantize` (used on backends without the fused kernels, and by tests). */
 export function fakeQuantizeComposed(x: tf.Tensor, o: FakeQuantizeOptions): tf.Tensor {
+  if (o.relu === true) return tf.tidy(() => fakeQuantizeComposed(tf.relu(x), { ...o, relu: false }));
   const { minInt, maxInt } = intRange(o);
   const zp = o.zeroPoint ?? 0;
   const cg = o.clampGrad ?? 'mask';
@@ -106,18 +112,27 @@ export function fakeQuantizeComposed(x: tf.Tensor, o: FakeQuantizeOptions): tf.T
 }
 
 function fq(x: tf.Tensor, o: FakeQuantizeOptions, intOutput: boolean): tf.Tensor {
-  if (!quantKernelsActive()) return intOutput ? quantizeToIntComposed(x, o) : fakeQuantizeComposed(x, o);
+  const clampGrad = o.clampGrad ?? 'mask';
+  if (o.relu === true && quantKernelsActive() && (clampGrad !== 'mask' || (o.zeroPoint ?? 0) !== 0)) {
+    return tf.tidy(() => fq(tf.relu(x), { ...o, relu: false }, intOutput));
+  }
+  if (!quantKernelsActive()) return composedOf(x, o, intOutput);
   const { minInt, maxInt } = intRange(o);
-  const attrs = { minInt, maxInt, zeroPoint: o.zeroPoint ?? 0, clampGrad: o.clampGrad ?? 'mask', intOutput };
+  const attrs = { minInt, maxInt, zeroPoint: o.zeroPoint ?? 0, clampGrad, intOutput, relu: o.relu === true };
   if (typeof o.scale === 'number') {
-    if (x.dtype !== 'float32' || x.size === 0) return intOutput ? quantizeToIntComposed(x, o) : fakeQuantizeComposed(x, o);
+    if (x.dtype !== 'float32' || x.size === 0) return composedOf(x, o, intOutput);
     const s = tf.scalar(o.scale);
     const out = fakeQuantKernel(x, s, attrs);
     s.dispose();
     return out;
   }
-  if (!fqKernelSupports(x, o.scale)) return intOutput ? quantizeToIntComposed(x, o) : fakeQuantizeComposed(x, o);
+  if (!fqKernelSupports(x, o.scale)) return composedOf(x, o, intOutput);
   return fakeQuantKernel(x, o.scale, attrs);
+}
+
+/** The composed-ops path. */
+function composedOf(x: tf.Tensor, o: FakeQuantizeOptions, intOutput: boolean): tf.Tensor {
+  return intOutput ? quantizeToIntComposed(x, o) : fakeQuantizeComposed(x, o);
 }
 
 /**
@@ -128,6 +143,7 @@ export function quantizeToInt(x: tf.Tensor, o: FakeQuantizeOptions): tf.Tensor {
 }
 
 function quantizeToIntComposed(x: tf.Tensor, o: FakeQuantizeOptions): tf.Tensor {
+  if (o.relu === true) return tf.tidy(() => quantizeToIntComposed(tf.relu(x), { ...o, relu: false }));
   const { minInt, maxInt } = intRange(o);
   const zp = o.zeroPoint ?? 0;
   return tf.tidy(() => {

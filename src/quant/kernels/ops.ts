@@ -57,6 +57,8 @@ export interface FqKernelAttrs {
   readonly zeroPoint: number;
   readonly clampGrad: 'ste' | 'mask';
   readonly intOutput: boolean;
+  /** Quantize max(x, 0) (a fused ReLU; 'mask' gradients only): dx is also zero where x <= 0. */
+  readonly relu?: boolean;
 }
 
 /**

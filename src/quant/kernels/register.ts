@@ -18,7 +18,9 @@ import {
   MIN_STAT_F32, absMax, addAbsMaxScaleGrad, fakeQuantBackward, fakeQuantForward, pow2Ceil, scaleFromAbsMax, selectTopAbs,
   type GridBounds,
 } from './loops.js';
-import { simdAbsEqIndices, simdAbsMax, simdFakeQuant, simdFakeQuantGrad, simdOf, simdSelectTopAbs } from './simd_paths.js';
+import {
+  reluCopy, simdAbsEqIndices, simdAbsMax, simdFakeQuant, simdFakeQuantGrad, simdOf, simdSelectTopAbs, zeroWhereNotPositive,
+} from './simd_paths.js';
 import type { SimdExports } from './wasm_simd.js';
 import { TRUNC_GRAD, TRUNC_KERNEL_FUNCS } from './trunc.js';
 
@@ -78,8 +80,10 @@ const fakeQuant: KF = (bn) => ({ inputs, backend, attrs }) => {
   const g = bounds(a, bn);
   const sv = f32View(views.ins[1], 'scale');
   const k = simd(bn, backend, sv.length === 1, g);
-  if (k !== null) simdFakeQuant(k, f32View(views.ins[0], 'x'), f32View(views.outs[0], 'out'), sv[0]!, g, bool(a, 'intOutput'));
-  else fakeQuantForward(f32View(views.ins[0], 'x'), sv, f32View(views.outs[0], 'out'), g, bool(a, 'intOutput'));
+  const relu = bool(a, 'relu');
+  const xv = f32View(views.ins[0], 'x');
+  if (k !== null) simdFakeQuant(k, xv, f32View(views.outs[0], 'out'), sv[0]!, g, bool(a, 'intOutput'), relu);
+  else fakeQuantForward(relu ? reluCopy(xv) : xv, sv, f32View(views.outs[0], 'out'), g, bool(a, 'intOutput'));
   return finish()[0]!;
 };
 
@@ -98,8 +102,12 @@ const fakeQuantGrad: KF = (bn) => ({ inputs, backend, attrs }) => {
   const dyv = f32View(views.ins[0], 'dy');
   const xv = f32View(views.ins[1], 'x');
   const dx = mask ? f32View(views.outs[0], 'dx') : null;
-  if (k !== null) ds[0] = simdFakeQuantGrad(k, dyv, xv, dx, sv[0]!, g);
-  else fakeQuantBackward(dyv, xv, sv, ds, dx, g);
+  const relu = bool(a, 'relu');
+  if (k !== null) ds[0] = simdFakeQuantGrad(k, dyv, xv, dx, sv[0]!, g, relu && mask);
+  else {
+    fakeQuantBackward(dyv, relu ? reluCopy(xv) : xv, sv, ds, dx, g);
+    if (relu && dx !== null) zeroWhereNotPositive(dx, xv);
+  }
   f32View(views.outs[mask ? 1 : 0], 'ds').set(ds);
   return mask ? finish() : finish()[0]!;
 };

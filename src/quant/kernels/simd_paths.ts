@@ -14,27 +14,50 @@ export function simdOf(backend: unknown): SimdExports | null {
 
 const body = (n: number): number => n & ~3;
 
-/** out = fake-quant(x) with one scale; SIMD over the body, JS over the tail. */
-export function simdFakeQuant(k: SimdExports, x: Float32Array, out: Float32Array, s: number, g: GridBounds, intOut: boolean): void {
+/** out = fake-quant(x) (of max(x, 0) with `relu`) with one scale; SIMD over the body, JS over the tail. */
+export function simdFakeQuant(k: SimdExports, x: Float32Array, out: Float32Array, s: number, g: GridBounds, intOut: boolean, relu = false): void {
   const nb = body(x.length);
-  if (intOut) k.fqInt(x.byteOffset, out.byteOffset, nb * 4, s, g.minF, g.maxF);
-  else k.fq(x.byteOffset, out.byteOffset, nb * 4, s, g.minF, g.maxF);
-  if (nb < x.length) fakeQuantForward(x.subarray(nb), new Float32Array([s]), out.subarray(nb), { ...g, ieeeClamp: true }, intOut);
+  const f = relu ? (intOut ? k.fqIntRelu : k.fqRelu) : intOut ? k.fqInt : k.fq;
+  f(x.byteOffset, out.byteOffset, nb * 4, s, g.minF, g.maxF);
+  if (nb < x.length) {
+    const tail = relu ? reluCopy(x.subarray(nb)) : x.subarray(nb);
+    fakeQuantForward(tail, new Float32Array([s]), out.subarray(nb), { ...g, ieeeClamp: true }, intOut);
+  }
 }
 
-/** Backward with one scale: returns sum dy * d out/d s; writes dx (mask mode) when given. */
-export function simdFakeQuantGrad(k: SimdExports, dy: Float32Array, x: Float32Array, dx: Float32Array | null, s: number, g: GridBounds): number {
+/**
+ * Backward with one scale: returns sum dy * d out/d s; writes dx (mask mode) when given. `relu` (mask mode only):
+ * the forward quantized max(x, 0), so dx is also zero where x <= 0.
+ */
+export function simdFakeQuantGrad(
+  k: SimdExports, dy: Float32Array, x: Float32Array, dx: Float32Array | null, s: number, g: GridBounds, relu = false,
+): number {
   const n = x.length;
   const nb = body(n);
   let acc = dx === null
     ? k.fqGradSte(dy.byteOffset, x.byteOffset, nb * 4, s, g.minF, g.maxF)
-    : k.fqGradMask(dy.byteOffset, x.byteOffset, dx.byteOffset, nb * 4, s, g.minF, g.maxF);
+    : (relu ? k.fqGradMaskRelu : k.fqGradMask)(dy.byteOffset, x.byteOffset, dx.byteOffset, nb * 4, s, g.minF, g.maxF);
   if (nb < n) {
     const ds = new Float64Array(1);
-    fakeQuantBackward(dy.subarray(nb), x.subarray(nb), new Float32Array([s]), ds, dx === null ? null : dx.subarray(nb), { ...g, ieeeClamp: true });
+    const xt = x.subarray(nb);
+    const dxt = dx === null ? null : dx.subarray(nb);
+    fakeQuantBackward(dy.subarray(nb), relu ? reluCopy(xt) : xt, new Float32Array([s]), ds, dxt, { ...g, ieeeClamp: true });
+    if (relu && dxt !== null) zeroWhereNotPositive(dxt, xt);
     acc += ds[0]!;
   }
   return acc;
+}
+
+/** max(x, 0) elementwise as a new array (Math.max: -0 -> +0, NaN stays NaN), as tfjs' relu. */
+export function reluCopy(x: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = Math.max(0, x[i]!);
+  return out;
+}
+
+/** dx[i] = 0 where !(x[i] > 0): the relu's gradient mask on top of the quantizer's. */
+export function zeroWhereNotPositive(dx: Float32Array, x: Float32Array): void {
+  for (let i = 0; i < x.length; i++) if (!(x[i]! > 0)) dx[i] = 0;
 }
 
 /** max |x| over the whole tensor. */

@@ -34,32 +34,37 @@ const sumAcc = (acc0: number, acc1: number): number[] => [
   ...get(acc1), ...s(V.f64x2Extract, 0), ...op.f64Add, ...get(acc1), ...s(V.f64x2Extract, 1), ...op.f64Add,
 ];
 
-// fq(x, out, nBytes, s, lo, hi): out = clamp(nearest(x / s), lo, hi) * s   (fqInt: without "* s")
-function fqFn(name: string, intOut: boolean): WasmFn {
+/** relu of the v128 on the stack (f32x4.max with +0: -0 and negatives -> +0, NaN stays NaN). */
+const reluTop = (relu: boolean): number[] => (relu ? [...op.vConstF32(0), ...s(V.f32x4Max)] : []);
+
+// fq(x, out, nBytes, s, lo, hi): out = clamp(nearest(x / s), lo, hi) * s   (fqInt: without "* s"; relu: x -> max(x, 0))
+function fqFn(name: string, intOut: boolean, relu = false): WasmFn {
   const [x, out, n, sc, lo, hi, o, vs, vlo, vhi] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   return {
     name, params: [T.i32, T.i32, T.i32, T.f32, T.f32, T.f32], results: [], locals: [T.i32, T.v128, T.v128, T.v128],
     body: [...splat(sc, vs), ...splat(lo, vlo), ...splat(hi, vhi), ...loop16(o, n, [
-      ...addr(out, o), ...addr(x, o), ...op.vLoad(), ...get(vs), ...s(V.f32x4Div), ...roundClamp(vlo, vhi),
+      ...addr(out, o), ...addr(x, o), ...op.vLoad(), ...reluTop(relu), ...get(vs), ...s(V.f32x4Div), ...roundClamp(vlo, vhi),
       ...(intOut ? [] : [...get(vs), ...s(V.f32x4Mul)]), ...op.vStore(),
     ])],
   };
 }
 
 // fqGradMask(dy, x, dx, nBytes, s, lo, hi) -> sum dy*(inside ? q - y : q); dx = inside ? dy : 0
-function fqGradMaskFn(): WasmFn {
+// relu (fqGradMaskRelu): y = max(x, 0) / s and dx = inside && x > 0 ? dy : 0
+function fqGradMaskFn(relu = false): WasmFn {
   const dy = 0, x = 1, dx = 2, n = 3, sc = 4, lo = 5, hi = 6, o = 7, vs = 8, vlo = 9, vhi = 10;
-  const y = 11, r = 12, m = 13, q = 14, g = 15, p = 16, a0 = 17, a1 = 18;
+  const y = 11, r = 12, m = 13, q = 14, g = 15, p = 16, a0 = 17, a1 = 18, xv = 19;
+  const positive = relu ? [...get(xv), ...op.vConstF32(0), ...s(V.f32x4Gt), ...s(V.and)] : [];
   return {
-    name: 'fqGradMask', params: [T.i32, T.i32, T.i32, T.i32, T.f32, T.f32, T.f32], results: [T.f64],
-    locals: [T.i32, T.v128, T.v128, T.v128, T.v128, T.v128, T.v128, T.v128, T.v128, T.v128, T.v128, T.v128],
+    name: relu ? 'fqGradMaskRelu' : 'fqGradMask', params: [T.i32, T.i32, T.i32, T.i32, T.f32, T.f32, T.f32], results: [T.f64],
+    locals: [T.i32, ...Array<ValType>(12).fill(T.v128)],
     body: [...splat(sc, vs), ...splat(lo, vlo), ...splat(hi, vhi), ...loop16(o, n, [
-      ...addr(x, o), ...op.vLoad(), ...get(vs), ...s(V.f32x4Div), ...set(y),
+      ...addr(x, o), ...op.vLoad(), ...set(xv), ...get(xv), ...reluTop(relu), ...get(vs), ...s(V.f32x4Div), ...set(y),
       ...get(y), ...s(V.f32x4Nearest), ...set(r),
       ...get(r), ...get(vlo), ...s(V.f32x4Ge), ...get(r), ...get(vhi), ...s(V.f32x4Le), ...s(V.and), ...set(m),
       ...get(r), ...get(vlo), ...s(V.f32x4Max), ...get(vhi), ...s(V.f32x4Min), ...set(q),
       ...addr(dy, o), ...op.vLoad(), ...set(g),
-      ...addr(dx, o), ...get(g), ...get(m), ...s(V.and), ...op.vStore(),
+      ...addr(dx, o), ...get(g), ...get(m), ...positive, ...s(V.and), ...op.vStore(),
       ...get(g), ...get(q), ...get(y), ...s(V.f32x4Sub), ...get(q), ...get(m), ...s(V.bitselect), ...s(V.f32x4Mul), ...set(p),
       ...accumulate(p, a0, a1),
     ]), ...sumAcc(a0, a1)],
@@ -160,6 +165,9 @@ export interface SimdExports {
   fq(x: number, out: number, nBytes: number, s: number, lo: number, hi: number): void;
   fqInt(x: number, out: number, nBytes: number, s: number, lo: number, hi: number): void;
   fqGradMask(dy: number, x: number, dx: number, nBytes: number, s: number, lo: number, hi: number): number;
+  fqRelu(x: number, out: number, nBytes: number, s: number, lo: number, hi: number): void;
+  fqIntRelu(x: number, out: number, nBytes: number, s: number, lo: number, hi: number): void;
+  fqGradMaskRelu(dy: number, x: number, dx: number, nBytes: number, s: number, lo: number, hi: number): number;
   fqGradSte(dy: number, x: number, nBytes: number, s: number, lo: number, hi: number): number;
   absMax(x: number, nBytes: number): number;
   absMaxBlocks(x: number, out: number, nBlocks: number): void;
@@ -170,7 +178,8 @@ export interface SimdExports {
   truncGradFloor(dy: number, v: number, dv: number, nBytes: number, s: number, ts: number, lo: number, hi: number): number;
 }
 
-const heapModule = new HeapModule<SimdExports>(assemble([fqFn('fq', false), fqFn('fqInt', true), fqGradMaskFn(), fqGradSteFn(), absMaxFn(), absMaxBlocksFn(),
+const heapModule = new HeapModule<SimdExports>(assemble([fqFn('fq', false), fqFn('fqInt', true), fqGradMaskFn(), fqGradSteFn(),
+  fqFn('fqRelu', false, true), fqFn('fqIntRelu', true, true), fqGradMaskFn(true), absMaxFn(), absMaxBlocksFn(),
   absEqFirstFn(), truncFwdFn('truncFwdRound', false), truncFwdFn('truncFwdFloor', true), truncGradFn('truncGradRound', false),
   truncGradFn('truncGradFloor', true)]));
 
