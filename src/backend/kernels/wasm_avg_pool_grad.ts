@@ -1,11 +1,51 @@
 /**
  * AvgPoolGrad on wasm as a scatter loop over the wasm heap. The built-in kernel takes ~10 ms for the CNN's first
- * pool (128×28×28×8); the loop writes each dx element once per covering window (~1-2 ms). Used when there is no
- * padding (every window is full, so 1/(fh·fw) is the exact average weight); other cases go to the original kernel.
+ * pool (128×28×28×8); the loop writes each dx element once per covering window. Used when there is no padding
+ * (every window is full, so 1/(fh·fw) is the exact average weight); other cases go to the original kernel.
+ * Windows that tile the input exactly (stride = pool, H = oh·fh, W = ow·fw) with C % 4 == 0 run as one f32x4
+ * loop writing dx in order: dx = dy · f32(1/(fh·fw)), the float32 multiplier of tfjs' own kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import { QatError } from '../../errors.js';
+import { assemble, op, T, V, type ValType, type WasmFn } from '../wasm_asm.js';
+import { HeapModule } from '../wasm_module.js';
 import { asWasmBackend, pair, shape4 } from './kernel_util.js';
+import { addr, advanceBy, forUp } from './wasm_loop.js';
+
+const { get, set } = op;
+
+// tiledGrad(dy, dx, outRows, ow, fh, fw, cBytes, mult): dx[(R·fh + i)·ow·fw + q·fw + j, :] = dy[R·ow + q, :] · mult
+function tiledGradFn(): WasmFn {
+  const [dy, dx, outRows, ow, fh, fw, cb, mult] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [r, i, q, j, o, p, dyRowBytes, vm] = [8, 9, 10, 11, 12, 13, 14, 15];
+  return {
+    name: 'tiledGrad', params: [T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.i32, T.f32], results: [],
+    locals: [...Array<ValType>(7).fill(T.i32), T.v128],
+    body: [
+      ...get(ow), ...get(cb), ...op.i32Mul, ...set(dyRowBytes), ...get(mult), ...op.simd(V.f32x4Splat), ...set(vm),
+      ...forUp(r, outRows, 1, [
+        ...forUp(i, fh, 1, [
+          ...get(dy), ...set(p),
+          ...forUp(q, ow, 1, [
+            ...forUp(j, fw, 1, [
+              ...forUp(o, cb, 16, [...addr(dx, o), ...addr(p, o), ...op.vLoad(), ...get(vm), ...op.simd(V.f32x4Mul), ...op.vStore()]),
+              ...advanceBy(dx, cb),
+            ]),
+            ...advanceBy(p, cb),
+          ]),
+        ]),
+        ...advanceBy(dy, dyRowBytes),
+      ]),
+    ],
+  };
+}
+
+/** The module's exports (pointers are byte offsets into the wasm heap). */
+interface AvgPoolGradExports {
+  tiledGrad(dy: number, dx: number, outRows: number, ow: number, fh: number, fw: number, cBytes: number, mult: number): void;
+}
+
+const heapModule = new HeapModule<AvgPoolGradExports>(assemble([tiledGradFn()]));
 
 /**
  * dx[n, oh·sh+i, ow·sw+j, c] += dy[n, oh, ow, c] / (fh·fw) over every window (NHWC, no padding). `dx` is overwritten.
@@ -64,6 +104,14 @@ export function wrapAvgPoolGrad(original: tf.KernelFunc): tf.KernelFunc {
     const dxView = backend.typedArrayFromHeap(dx);
     const dyView = backend.typedArrayFromHeap(dy);
     if (!(dxView instanceof Float32Array)) throw new QatError('AvgPoolGrad (wasm): output is not float32');
+    const [n, h, w, c] = xShape;
+    const [fh, fw] = [info.filterHeight, info.filterWidth];
+    const tiled = info.strideHeight === fh && info.strideWidth === fw && h === oh * fh && w === ow * fw && c % 4 === 0;
+    const mod = tiled ? heapModule.bind(args.backend) : null;
+    if (mod !== null) {
+      mod.tiledGrad(dyView.byteOffset, dxView.byteOffset, n * oh, ow, fh, fw, c * 4, Math.fround(1 / (fh * fw)));
+      return dx;
+    }
     avgPoolGradLoop(dyView, dxView, xShape, oh, ow, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth);
     return dx;
   };

@@ -8,6 +8,11 @@ import { BINARY_BOOL_KERNELS, wrapBinaryBool } from './wasm_elementwise.js';
 import { wrapTransposedMatMul } from './wasm_batch_mat_mul.js';
 import { wasmConv2DBackpropFilterConfig } from './wasm_conv2d_backprop_filter.js';
 import { wrapConv2DBackpropInput } from './wasm_conv2d_backprop_input.js';
+import { wrapIdentity } from './wasm_identity.js';
+import { wrapBiasAdd } from './wasm_bias_add.js';
+import { wrapColumnSum } from './wasm_reduce.js';
+import { RELU_GRAD_KERNEL, registerReluGradient, wasmReluGradConfig } from './wasm_relu_grad.js';
+import { wrapAvgPool } from './wasm_avg_pool.js';
 
 /** Replace `original`'s kernelFunc, keeping its setup/dispose hooks. */
 function replaced(original: tf.KernelConfig | undefined, wrap: (f: tf.KernelFunc) => tf.KernelFunc): tf.KernelConfig | undefined {
@@ -38,8 +43,36 @@ export const wasmKernelPatches: readonly KernelPatch[] = [
   },
   {
     kernelName: 'AvgPoolGrad',
-    description: 'unpadded pools: scatter loop over the wasm heap',
+    description: 'unpadded pools: scatter loop over the wasm heap; exactly tiling pools (stride = pool, C % 4 == 0): f32x4 loop',
     build: (original) => replaced(original, wrapAvgPoolGrad),
+  },
+  {
+    kernelName: 'AvgPool',
+    description: '2x2 stride-2 unpadded pools, C % 4 == 0: f32x4 loop in XNNPACK\'s sum order (bit-identical)',
+    build: (original) => replaced(original, wrapAvgPool),
+  },
+  {
+    kernelName: 'Identity',
+    description: 'no copy: the output shares the input data (refCount + 1), like Reshape',
+    build: (original) => replaced(original, wrapIdentity),
+  },
+  {
+    kernelName: 'Add',
+    description: 'bias broadcast [..., C] + [C]: one row loop (f32x4 when C % 4 == 0) instead of the generic broadcast',
+    build: (original) => replaced(original, wrapBiasAdd),
+  },
+  {
+    kernelName: 'Sum',
+    description: 'sum over all leading axes [..., C] -> [C]: column sums with float64 accumulators (f32x4 loads)',
+    build: (original) => replaced(original, wrapColumnSum),
+  },
+  {
+    kernelName: RELU_GRAD_KERNEL,
+    description: 'added: fused Relu gradient dy * step(x) (one SIMD pass instead of Step + Cast + Multiply); registers the Relu gradient',
+    build: (original) => {
+      registerReluGradient();
+      return original === undefined ? wasmReluGradConfig : undefined;
+    },
   },
   ...BINARY_BOOL_KERNELS.map((name): KernelPatch => ({
     kernelName: name,
