@@ -9,12 +9,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { QatError } from '../../errors.js';
-import { asKernelBackend, convAttrs, disposeTemps, pair, runKernel, shape4 } from './kernel_util.js';
+import { asKernelBackend, asWasmBackend, convAttrs, disposeTemps, pair, runKernel, shape4 } from './kernel_util.js';
+import { filterGrad, filterGradSupported, paddedInput, type FilterGradShape } from './wasm_conv_grad_filter.js';
 
 const WASM = 'wasm';
 
-/** Kernel function: Conv2DBackpropFilter on wasm (NHWC or NCHW, any stride, same/valid/explicit pads, dilation 1). */
-export function wasmConv2DBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+/** The XNNPACK route: Conv2DBackpropFilter on wasm (NHWC or NCHW, any stride, same/valid/explicit pads, dilation 1). */
+export function xnnConv2DBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { inputs, backend: rawBackend, attrs } = args;
   const backend = asKernelBackend(rawBackend);
   const x = inputs['x'];
@@ -66,6 +67,58 @@ export function wasmConv2DBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf
   const dW = runKernel('Transpose', WASM, rawBackend, { x: dWT }, { perm: [1, 2, 0, 3] });
   disposeTemps(backend, dWT);
   return dW;
+}
+
+/**
+ * The SIMD route (wasm_conv_grad_filter.ts) for NHWC float32 with Cout a multiple of 4; undefined when it does not
+ * apply (the caller then takes the XNNPACK route).
+ */
+export function simdConv2DBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | undefined {
+  const { inputs, backend: rawBackend, attrs } = args;
+  const x = inputs['x'];
+  const dy = inputs['dy'];
+  if (x === undefined || dy === undefined || x.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
+  const { strides, pad, dataFormat, dimRoundingMode } = convAttrs(attrs);
+  const filterShape = (attrs?.['filterShape'] ?? []) as number[];
+  if (dataFormat === 'NCHW' || filterShape.length !== 4 || x.shape.length !== 4 || dy.shape.length !== 4) return undefined;
+  const info = tf.backend_util.computeConv2DInfo(shape4(x, 'x'), filterShape as [number, number, number, number],
+    strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const [n, h, w, cin] = shape4(x, 'x');
+  const g: FilterGradShape = { cin, cout: info.outChannels, kh: info.filterHeight, kw: info.filterWidth,
+    sh: info.strideHeight, sw: info.strideWidth, oh: info.outHeight, ow: info.outWidth };
+  const dyShape = shape4(dy, 'dy');
+  if (dyShape[0] !== n || dyShape[1] !== g.oh || dyShape[2] !== g.ow || dyShape[3] !== g.cout || n === 0) return undefined;
+  if (!filterGradSupported(g)) return undefined;
+  const backend = asWasmBackend(rawBackend);
+  const { hp, wp } = paddedInput(g);
+  const mc = g.kh * g.kw * cin * g.cout;
+  const out = backend.makeOutput([g.kh, g.kw, cin, g.cout], 'float32');
+  const xPad = backend.makeOutput([n * hp * wp * cin], 'float32');
+  const acc = backend.makeOutput([3 * mc + 2], 'float32');
+  try {
+    // Views only after the allocations (malloc may grow the heap and detach older views).
+    const accView = backend.typedArrayFromHeap(acc);
+    accView.fill(0);
+    const accPtr = (accView.byteOffset + 7) & ~7;
+    const ok = filterGrad(rawBackend, g, n, h, w, info.padInfo.top, info.padInfo.left, {
+      x: backend.typedArrayFromHeap(x).byteOffset, dy: backend.typedArrayFromHeap(dy).byteOffset,
+      xPad: backend.typedArrayFromHeap(xPad).byteOffset, acc: accPtr,
+    });
+    if (!ok) {
+      disposeTemps(backend, out);
+      return undefined;
+    }
+    const outView = backend.typedArrayFromHeap(out);
+    outView.set(new Float64Array(accView.buffer, accPtr, mc));
+    return out;
+  } finally {
+    disposeTemps(backend, xPad, acc);
+  }
+}
+
+/** Kernel function: Conv2DBackpropFilter on wasm (the SIMD loop when it applies, else the XNNPACK route). */
+export function wasmConv2DBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  return simdConv2DBackpropFilter(args) ?? xnnConv2DBackpropFilter(args);
 }
 
 /** Kernel config to register (there is no built-in wasm kernel to replace). */
