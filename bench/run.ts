@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { formatReport, isFailure, isTrain, type Row } from './report.js';
 import type { AnyWorkload, PeerResult, WorkloadFailure } from './types.js';
-import { WORKLOADS, isPeerWorkload } from './workloads/index.js';
+import { WORKLOADS, peerWorkloadNames } from './workloads/index.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -141,7 +141,7 @@ for (const backend of args.backends) {
     }
   }
 }
-const peerNames = selected.filter(isPeerWorkload).map((w) => w.name);
+const peerNames = peerWorkloadNames(selected);
 const peer = peerNames.length > 0 ? runPeer(args, peerNames) : { skipped: 'no MLP/CNN training workload selected' };
 if ('skipped' in peer) console.log(`PyTorch peer skipped: ${peer.skipped}`);
 const loadAfter = os.loadavg();

@@ -7,8 +7,18 @@ import type * as tf from '@tensorflow/tfjs';
 /** Which network a workload trains (the PyTorch peer has 'mlp' and 'cnn'; 'bc' = breast-cancer estimator MLP). */
 export type NetName = 'mlp' | 'cnn' | 'bc';
 
-/** Float or quantization-aware (fake-quantized) variant. Add new variants here (e.g. 'qat8'). */
-export type Variant = 'float' | 'qat4';
+/**
+ * Float or quantization-aware (fake-quantized) variant. 'qat4' is timed while the activation quantizers collect
+ * statistics (Brevitas' first collectStatsSteps training steps, 300 by default); 'qat4-learned' after the switch to
+ * learned clip values (collectStatsSteps 1: the switch happens in the warm-up), which is where long runs spend most steps.
+ * Add new variants here (e.g. 'qat8').
+ */
+export type Variant = 'float' | 'qat4' | 'qat4-learned';
+
+/** The PyTorch peer's workload name for a workload (its fake-quant has no statistics phase: both QAT variants map to qat4). */
+export function peerKey(net: NetName, variant: Variant): string {
+  return `${net}-${variant === 'qat4-learned' ? 'qat4' : variant}`;
+}
 
 /** One training benchmark workload: a model builder plus its synthetic-data shape (measured by bench/harness.ts). */
 export interface Workload {

@@ -20,3 +20,9 @@ export const QAT_BITS = 4;
 export function glorot(seed: number, i: number): ReturnType<typeof tf.initializers.glorotUniform> {
   return tf.initializers.glorotUniform({ seed: seed * 101 + i });
 }
+
+/**
+ * collectStatsSteps of the '-learned' QAT workloads: the activation quantizers switch to learned clip values during
+ * the harness' warm-up steps, so every timed step is a learned-phase step.
+ */
+export const LEARNED_PHASE_STATS_STEPS = 1;

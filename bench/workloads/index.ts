@@ -4,26 +4,27 @@
  * variant sets `variant` and pairs with its float net by `net`, which gives the QAT/float column) or a
  * `CustomWorkload` (its own `run`, returning a result of bench/types.ts), and list it here.
  */
-import type { AnyWorkload } from '../types.js';
+import { peerKey, type AnyWorkload } from '../types.js';
 import { bcFloat } from './bc_float.js';
 import { bcSqnn } from './bc_sqnn.js';
 import { circuitMlp } from './circuit_mlp.js';
 import { cnnFloat } from './cnn_float.js';
-import { cnnQat4 } from './cnn_qat.js';
+import { cnnQat4, cnnQat4Learned } from './cnn_qat.js';
 import { mlpFloat } from './mlp_float.js';
-import { mlpQat4 } from './mlp_qat.js';
+import { mlpQat4, mlpQat4Learned } from './mlp_qat.js';
 import { mlpRss } from './mlp_rss.js';
 import { trees } from './trees.js';
 
 /** All workloads, float first. */
-export const WORKLOADS: readonly AnyWorkload[] = [mlpFloat, cnnFloat, mlpQat4, cnnQat4, bcFloat, bcSqnn, circuitMlp, trees, mlpRss];
+export const WORKLOADS: readonly AnyWorkload[] = [mlpFloat, cnnFloat, mlpQat4, cnnQat4, mlpQat4Learned, cnnQat4Learned, bcFloat, bcSqnn, circuitMlp, trees, mlpRss];
 
 /** Find a workload by name (undefined when unknown). */
 export function findWorkload(name: string): AnyWorkload | undefined {
   return WORKLOADS.find((w) => w.name === name);
 }
 
-/** Workloads the PyTorch peer (bench/peer_torch.py) also runs. */
-export function isPeerWorkload(w: AnyWorkload): boolean {
-  return w.kind !== 'custom' && (w.net === 'mlp' || w.net === 'cnn');
+/** The PyTorch peer's (bench/peer_torch.py) workload names for these workloads (the learned-phase variants map to its qat4 runs). */
+export function peerWorkloadNames(ws: readonly AnyWorkload[]): string[] {
+  const names = ws.flatMap((w) => (w.kind !== 'custom' && (w.net === 'mlp' || w.net === 'cnn') ? [peerKey(w.net, w.variant)] : []));
+  return [...new Set(names)];
 }

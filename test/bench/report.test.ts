@@ -3,7 +3,7 @@ import { evaluateTargets, formatReport, formatTable, type Row } from '../../benc
 import type { CircuitResult, MemoryResult, PeerResult, TreesResult, WorkloadResult } from '../../bench/types.js';
 
 const opts = { warmupSteps: 1, reps: 1, stepsPerRep: 1 };
-function train(workload: string, net: 'mlp' | 'cnn', variant: 'float' | 'qat4', msPerStep: number, cpu: number): WorkloadResult {
+function train(workload: string, net: 'mlp' | 'cnn', variant: 'float' | 'qat4' | 'qat4-learned', msPerStep: number, cpu: number): WorkloadResult {
   return { kind: 'train', workload, net, variant, backend: 'wasm', kernels: 'on', batchSize: 128, trainSamplesPerSec: 128000 / msPerStep,
     trainSamplesPerCpuSec: cpu, inferSamplesPerSec: 1000, msPerStep, peakRssMB: 200, leakedTensors: 0, options: opts };
 }
@@ -21,7 +21,8 @@ const peer: PeerResult[] = [
 ];
 
 describe('bench report', () => {
-  const rows: Row[] = [train('mlp-float', 'mlp', 'float', 100, 1000), train('mlp-qat4', 'mlp', 'qat4', 110, 800), circuit, trees, memory,
+  const rows: Row[] = [train('mlp-float', 'mlp', 'float', 100, 1000), train('mlp-qat4', 'mlp', 'qat4', 110, 800),
+    train('mlp-qat4-learned', 'mlp', 'qat4-learned', 105, 900), circuit, trees, memory,
     { workload: 'cnn-qat4', backend: 'auto', kernels: 'on', error: 'boom' }];
   const checks = evaluateTargets(rows, peer);
   const byName = (s: string): (typeof checks)[number] => {
@@ -31,11 +32,13 @@ describe('bench report', () => {
   };
 
   it('QAT/float is the step-time ratio, met at <= 1.15; a missing pair is not measured', () => {
-    expect(byName('mlp QAT/float').value).to.be.closeTo(1.1, 1e-12);
-    expect(byName('mlp QAT/float').met).to.equal(true);
-    expect(byName('mlp QAT/float').detail).to.match(/per CPU-second 1\.25/);
-    expect(Number.isNaN(byName('cnn QAT/float').value)).to.equal(true);
-    expect(byName('cnn QAT/float').met).to.equal(false);
+    expect(byName('mlp-qat4 QAT/float').value).to.be.closeTo(1.1, 1e-12);
+    expect(byName('mlp-qat4 QAT/float').met).to.equal(true);
+    expect(byName('mlp-qat4 QAT/float').detail).to.match(/per CPU-second 1\.25/);
+    expect(byName('mlp-qat4-learned QAT/float').value).to.be.closeTo(1.05, 1e-12);
+    expect(Number.isNaN(byName('cnn-qat4 QAT/float').value)).to.equal(true);
+    expect(byName('cnn-qat4 QAT/float').met).to.equal(false);
+    expect(byName('cnn-qat4-learned QAT/float').met).to.equal(false);
   });
 
   it('torch ratio uses the faster thread count (wall) and reports per-CPU vs 1 thread', () => {
@@ -44,6 +47,9 @@ describe('bench report', () => {
     expect(c.met).to.equal(false);
     expect(c.detail).to.match(/torch 2 thread/);
     expect(c.detail).to.match(/per CPU-second vs 1 thread 0\.20/);
+    // the learned-phase variant is compared with the same torch run (its fake-quant has no statistics phase)
+    expect(byName('mlp-qat4-learned tfjs-qat/PyTorch').value).to.be.closeTo(128000 / 105 / 8000, 1e-12);
+    expect(formatReport(rows, peer)).to.match(/mlp-qat4-learned \(torch mlp-qat4\)\s+2 threads/);
   });
 
   it('circuit, memory and tree targets', () => {
