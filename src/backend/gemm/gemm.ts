@@ -1,0 +1,115 @@
+/**
+ * Entry of the wasm GEMM: C = op(A) op(B) (+ bias, relu) for float32 matrices given as Float32Array views (of the
+ * tfjs wasm heap). The operands are copied into the GEMM's shared memory, the work is split into items (column
+ * panels x row blocks) that the main thread and the worker share (gemm_pool.ts), and C is copied back.
+ */
+import { GemmPool } from './gemm_pool.js';
+import { HDR, HEADER_BYTES, MR, NR } from './gemm_simd.js';
+
+/** One matmul job. */
+export interface GemmJob {
+  /** Rows of C. */
+  readonly m: number;
+  /** Columns of C. */
+  readonly n: number;
+  /** Inner dimension. */
+  readonly k: number;
+  /** A is stored K x M (row-major) instead of M x K. */
+  readonly transA: boolean;
+  /** B is stored N x K instead of K x N. */
+  readonly transB: boolean;
+  /** Bias of length n added to every row, or null. */
+  readonly bias: Float32Array | null;
+  /** Clamp the result at 0 after the bias. */
+  readonly relu: boolean;
+}
+
+export { setGemmThreads, gemmThreads } from './gemm_pool.js';
+
+let pool: GemmPool | null | undefined;
+let enabled = true;
+let calls = 0;
+
+/** Counters: matmuls run on the GEMM, and work items the worker thread computed (tests, diagnostics). */
+export function gemmStats(): { calls: number; workerItems: number; hasWorker: boolean } {
+  return { calls, workerItems: pool ? pool.workerItems : 0, hasWorker: pool ? pool.hasWorker : false };
+}
+
+/** Turn the GEMM off (matmuls go to the original kernels) or back on, e.g. for A/B measurements. @default on */
+export function setGemmEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** True unless setGemmEnabled(false) was called. */
+export function gemmEnabled(): boolean {
+  return enabled;
+}
+
+/** The GEMM pool of this thread (created on first use), or null when the engine lacks shared memory or SIMD. */
+export function gemmPool(): GemmPool | null {
+  if (pool === undefined) pool = GemmPool.create();
+  return pool;
+}
+
+/** Stop the GEMM worker thread, if any (tests and clean shutdowns; not needed for a process to exit). */
+export async function shutdownGemm(): Promise<void> {
+  if (pool) await pool.shutdown();
+}
+
+const align = (x: number): number => Math.ceil(x / 64) * 64;
+
+/**
+ * Compute `out` (m x n, row-major) from `a` and `b` (layouts per job.transA/transB). Returns false, with `out`
+ * untouched, when the GEMM cannot run here (no shared-memory wasm, or operands over the memory limit).
+ */
+export function gemmF32(a: Float32Array, b: Float32Array, out: Float32Array, job: GemmJob): boolean {
+  const p = gemmPool();
+  if (p === null) return false;
+  const { m, n, k, transA, transB } = job;
+  const nPanels = Math.ceil(n / NR);
+  const np = nPanels * NR;
+  const offA = HEADER_BYTES;
+  const offB = align(offA + m * k * 4);
+  const offBias = align(offB + k * n * 4);
+  const offC = align(offBias + np * 4);
+  const offPack = align(offC + m * np * 4);
+  const packStride = align(k * NR * 4);
+  const end = offPack + 2 * packStride;
+  if (!p.ensure(end)) return false;
+  const buf = p.memory.buffer;
+  new Float32Array(buf, offA, m * k).set(a);
+  new Float32Array(buf, offB, k * n).set(b);
+  const bias = new Float32Array(buf, offBias, np);
+  bias.fill(0);
+  if (job.bias !== null) bias.set(job.bias);
+
+  // work split: ~16 items over column panels, then over row blocks when there are few panels
+  // (an even number of panels per item keeps the 64-byte lines of C rows to one thread: no false sharing)
+  const ppc = 2 * Math.max(1, Math.ceil(nPanels / 32));
+  const groups = Math.ceil(nPanels / ppc);
+  const wantRows = Math.max(1, Math.floor(16 / groups));
+  const rpc = Math.max(MR * 4, Math.ceil(m / wantRows / MR) * MR);
+  const nRowBlocks = Math.ceil(m / rpc);
+
+  const h = new Int32Array(buf, 0, HEADER_BYTES / 4);
+  const w = (off: number, v: number): void => { h[off / 4] = v; };
+  w(HDR.pA, offA);
+  w(HDR.sam, transA ? 4 : k * 4);
+  w(HDR.sak, transA ? m * 4 : 4);
+  w(HDR.pB, offB);
+  w(HDR.sbk, transB ? 4 : n * 4);
+  w(HDR.sbn, transB ? k * 4 : 4);
+  w(HDR.M, m); w(HDR.N, n); w(HDR.K, k);
+  w(HDR.pC, offC); w(HDR.ldc, np * 4); w(HDR.pBias, offBias);
+  new Float32Array(buf, HDR.lo, 1)[0] = job.relu ? 0 : -Infinity;
+  w(HDR.ppc, ppc); w(HDR.pPack, offPack); w(HDR.packStride, packStride); w(HDR.nPanels, nPanels);
+  w(HDR.rpc, rpc); w(HDR.nRowBlocks, nRowBlocks);
+  w(HDR.amode, transA ? 2 : 1);
+  p.run(groups * nRowBlocks);
+  calls++;
+
+  const c = new Float32Array(buf, offC, m * np);
+  if (np === n) out.set(c);
+  else for (let i = 0; i < m; i++) out.set(c.subarray(i * np, i * np + n), i * n);
+  return true;
+}

@@ -1,0 +1,186 @@
+/**
+ * The shared memory, the helper thread and the work scheduling of the wasm GEMM (gemm_simd.ts).
+ *
+ * One WebAssembly.Memory (shared) holds the control words, the job header, the operands and the result. The main
+ * thread and (optionally) one worker_threads Worker instantiate the same module on it. A job is split into work
+ * items; both threads claim items from one atomic word, NEXT = (generation << 16) | next item, with
+ * compare-and-swap, so a claim can never leak into another job. The main thread starts computing at once: when
+ * the worker is slow to wake (a loaded machine) the main thread simply takes more items, and it only waits for
+ * items the worker actually claimed. The worker sleeps in Atomics.wait on NEXT between jobs (after a spin of a few
+ * microseconds), is `unref()`ed so it never keeps the process alive, and is created lazily on the first job.
+ */
+import { isMainThread, Worker } from 'node:worker_threads';
+import { QatError } from '../../errors.js';
+import { wasmApi, type WasmMemoryLike } from '../wasm_module.js';
+import { gemmModuleBytes, HEADER_BYTES, type GemmExports } from './gemm_simd.js';
+
+const PAGE = 65536;
+/** Upper limit of the shared memory (pages): 1 GiB of address space is reserved, pages are committed on growth. */
+const MAX_PAGES = 16384;
+/** Control words (Int32Array indices). */
+const NEXT = 0, DONE = 1, NCH = 2, QUIT = 3, ERR = 4, WITEMS = 5;
+/** Largest number of work items per job (the item index lives in the low 16 bits of NEXT). */
+export const MAX_ITEMS = 0xffff;
+
+/** Plain-JS source of the worker thread (run with {eval: true}). */
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const memory = workerData.memory;
+const ex = new WebAssembly.Instance(new WebAssembly.Module(workerData.bytes), { env: { memory } }).exports;
+const ctl = new Int32Array(memory.buffer, 0, 16);
+let v = Atomics.load(ctl, ${NEXT});
+for (;;) {
+  if (Atomics.load(ctl, ${QUIT}) !== 0) break;
+  const n = Atomics.load(ctl, ${NCH});
+  if ((v & 0xffff) < n) {
+    const w = Atomics.compareExchange(ctl, ${NEXT}, v, v + 1);
+    if (w !== v) { v = w; continue; }
+    try { ex.chunk(v & 0xffff, 1); } catch (e) { Atomics.store(ctl, ${ERR}, 1); }
+    Atomics.add(ctl, ${WITEMS}, 1);
+    if (Atomics.add(ctl, ${DONE}, 1) + 1 === n) Atomics.notify(ctl, ${DONE});
+    v = Atomics.load(ctl, ${NEXT});
+    continue;
+  }
+  for (let i = 0; i < 2000 && Atomics.load(ctl, ${NEXT}) === v; i++);
+  if (Atomics.load(ctl, ${NEXT}) === v) Atomics.wait(ctl, ${NEXT}, v);
+  v = Atomics.load(ctl, ${NEXT});
+}
+`;
+
+let threadOverride: number | undefined;
+
+/** Force the GEMM's thread count (1 or 2) at run time, or undefined to go back to TFJS_QAT_THREADS / the default. */
+export function setGemmThreads(n: number | undefined): void {
+  threadOverride = n === undefined ? undefined : n <= 1 ? 1 : 2;
+}
+
+/**
+ * Threads of the GEMM: setGemmThreads' value, else TFJS_QAT_THREADS (1 = no worker), else 2 on the main thread
+ * and 1 inside worker threads (data-parallel training workers already use the other core).
+ */
+export function gemmThreads(): number {
+  if (threadOverride !== undefined) return threadOverride;
+  const env = process.env['TFJS_QAT_THREADS'];
+  if (env !== undefined && env !== '') return Number(env) <= 1 ? 1 : 2;
+  return isMainThread ? 2 : 1;
+}
+
+/** The shared memory + module instance of this thread, and the optional worker. */
+export class GemmPool {
+  readonly memory: WasmMemoryLike;
+  readonly exports: GemmExports;
+  private readonly bytes: Uint8Array;
+  private readonly ctl: Int32Array;
+  private worker: Worker | null = null;
+  private workerFailed = false;
+  private gen = 0;
+
+  private constructor(memory: WasmMemoryLike, bytes: Uint8Array, exports: GemmExports) {
+    this.memory = memory;
+    this.bytes = bytes;
+    this.exports = exports;
+    this.ctl = new Int32Array(memory.buffer, 0, 16);
+  }
+
+  /** A pool, or null when this engine has no shared WebAssembly memory or no wasm SIMD. */
+  static create(): GemmPool | null {
+    if (wasmApi === undefined) return null;
+    try {
+      const initial = 16;
+      const memory = new wasmApi.Memory({ initial, maximum: MAX_PAGES, shared: true });
+      const bytes = gemmModuleBytes(initial, MAX_PAGES);
+      const inst = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } });
+      return new GemmPool(memory, bytes, inst.exports as GemmExports);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Bytes currently usable after the header. */
+  get capacity(): number {
+    return this.memory.buffer.byteLength - HEADER_BYTES;
+  }
+
+  /** Grow the memory so that `bytes` (including the header) fit; false when over the limit. */
+  ensure(bytes: number): boolean {
+    const have = this.memory.buffer.byteLength;
+    if (bytes <= have) return true;
+    const pages = Math.ceil((bytes - have) / PAGE);
+    if (have / PAGE + pages > MAX_PAGES) return false;
+    this.memory.grow(pages);
+    return true;
+  }
+
+  /** Start the worker if wanted and not yet running (never throws; without a worker the main thread does all). */
+  private startWorker(): void {
+    if (this.worker !== null || this.workerFailed || gemmThreads() < 2) return;
+    try {
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory: this.memory, bytes: this.bytes } });
+      w.unref();
+      w.on('error', () => { this.workerFailed = true; });
+      w.on('exit', () => { this.workerFailed = true; this.worker = null; });
+      this.worker = w;
+    } catch {
+      this.workerFailed = true;
+    }
+  }
+
+  /** Work items the worker thread has computed so far (all jobs). */
+  get workerItems(): number {
+    return Atomics.load(this.ctl, WITEMS);
+  }
+
+  /** True when a worker thread exists (it may still be starting). */
+  get hasWorker(): boolean {
+    return this.worker !== null;
+  }
+
+  /**
+   * Run items 0..n-1 of the job whose header is written: the calling thread claims items alongside the worker and
+   * returns when all are done.
+   */
+  run(n: number): void {
+    if (n > MAX_ITEMS) throw new QatError(`wasm GEMM: ${n} work items exceed ${MAX_ITEMS}; use bigger chunks`);
+    const ex = this.exports;
+    if (gemmThreads() < 2) {
+      for (let c = 0; c < n; c++) ex.chunk(c, 0);
+      return;
+    }
+    this.startWorker();
+    const ctl = this.ctl;
+    this.gen = (this.gen + 1) & 0x7fff;
+    Atomics.store(ctl, NCH, n);
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, NEXT, this.gen << 16);
+    if (this.worker !== null) Atomics.notify(ctl, NEXT, 1);
+    let v = Atomics.load(ctl, NEXT);
+    while ((v & 0xffff) < n) {
+      const w = Atomics.compareExchange(ctl, NEXT, v, v + 1);
+      if (w !== v) { v = w; continue; }
+      ex.chunk(v & 0xffff, 0);
+      Atomics.add(ctl, DONE, 1);
+      v = Atomics.load(ctl, NEXT);
+    }
+    for (let i = 0; i < 4000; i++) if (Atomics.load(ctl, DONE) === n) break;
+    for (;;) {
+      const d = Atomics.load(ctl, DONE);
+      if (d === n) break;
+      Atomics.wait(ctl, DONE, d, 50);
+    }
+    if (Atomics.load(ctl, ERR) !== 0) {
+      Atomics.store(ctl, ERR, 0);
+      throw new QatError('wasm GEMM: the worker thread failed on a work item; set TFJS_QAT_THREADS=1 to run single-threaded');
+    }
+  }
+
+  /** Stop the worker (tests; the worker is unref()ed, so a process exits without this). */
+  async shutdown(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w === null) return;
+    Atomics.store(this.ctl, QUIT, 1);
+    Atomics.notify(this.ctl, NEXT);
+    await w.terminate();
+    Atomics.store(this.ctl, QUIT, 0);
+  }
+}
