@@ -87,7 +87,8 @@ export class GemmPool {
     if (wasmApi === undefined) return null;
     try {
       const initial = 16;
-      const memory = new wasmApi.Memory({ initial, maximum: MAX_PAGES, shared: true });
+      const MemoryCtor = wasmApi.Memory as new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemoryLike;
+      const memory = new MemoryCtor({ initial, maximum: MAX_PAGES, shared: true });
       const bytes = gemmModuleBytes(initial, MAX_PAGES);
       const inst = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } });
       return new GemmPool(memory, bytes, inst.exports as GemmExports);
