@@ -10,7 +10,7 @@ import { ConfigError } from '../errors.js';
 import { actQuant, ACT_PRESETS, type ActPresetName } from '../quant/presets.js';
 import type { ActQuantConfig } from '../quant/config.js';
 import { normalizeEnum } from '../quant/config.js';
-import { activationScaleStep, collectsStats, learnedValueFromBuffer, needsLearnedSwitch, actThreshold } from '../quant/act_scale.js';
+import { activationScaleStep, learnedValueFromBuffer, needsLearnedSwitch, actThreshold } from '../quant/act_scale.js';
 import { fakeQuantize, quantizeToInt } from '../quant/fake_quant.js';
 import { replaceKept, type QuantMeta, type QuantOutputProvider } from './quant_meta.js';
 import { singleTensor } from './util.js';
@@ -103,14 +103,14 @@ export abstract class QuantActivation extends tf.layers.Layer implements QuantOu
         counter += 1;
         this.writeCounter(counter);
       }
-      // QuantReLU quantizes relu(x) in one fused op; relu(x) is materialized only while statistics are collected.
-      const stats = collectsStats(this.quant, counter, training);
-      const x = this.applyRelu && stats ? tf.relu(x0) : x0;
-      const step = activationScaleStep(x, this.quant, { counter, buffer: v.buffer.read(), value: v.value.read() }, training);
+      // QuantReLU: the ReLU is fused into the statistic and into the quantizer (relu(x) is never a separate tensor).
+      const relu = this.applyRelu;
+      const state = { counter, buffer: v.buffer.read(), value: v.value.read() };
+      const step = activationScaleStep(x0, this.quant, state, training, { relu });
       if (step.buffer !== undefined) v.buffer.write(step.buffer);
       if (step.counter !== counter) this.writeCounter(step.counter);
       this.lastScale = replaceKept(this.lastScale, step.scale);
-      return fakeQuantize(x, { ...this.quant, scale: step.scale, clampGrad: 'mask', relu: this.applyRelu && !stats });
+      return fakeQuantize(x0, { ...this.quant, scale: step.scale, clampGrad: 'mask', relu });
     });
   }
 

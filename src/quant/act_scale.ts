@@ -43,9 +43,12 @@ export function actThreshold(cfg: ActQuantConfig): number {
 
 /**
  * One forward of the activation scale. `statsInput` is what the statistic is taken over (|x| of the raw
- * input for QuantIdentity, relu(x) for QuantReLU). Must run inside a tidy/tape owned by the caller.
+ * input for QuantIdentity, relu(x) for QuantReLU: pass the layer input x with `relu: true`, which takes the
+ * statistic of relu(x) without materializing it). Must run inside a tidy/tape owned by the caller.
  */
-export function activationScaleStep(statsInput: tf.Tensor, cfg: ActQuantConfig, state: ActQuantState, training: boolean): ActScaleStep {
+export function activationScaleStep(
+  statsInput: tf.Tensor, cfg: ActQuantConfig, state: ActQuantState, training: boolean, options: { relu?: boolean } = {},
+): ActScaleStep {
   const T = actThreshold(cfg);
   const pot = cfg.restrict === 'powerOfTwo';
   if (cfg.scaling.kind === 'const') {
@@ -61,7 +64,7 @@ export function activationScaleStep(statsInput: tf.Tensor, cfg: ActQuantConfig, 
   }
   if (collectsStats(cfg, state.counter, training)) {
     // + 0 * value, as Brevitas: the learned value is connected to the loss with an exactly-zero gradient.
-    const stat = tf.add(percentileStat(statsInput, percentile), tf.mul(0, state.value));
+    const stat = tf.add(percentileStat(statsInput, percentile, { relu: options.relu === true }), tf.mul(0, state.value));
     const scale = pot ? powerOfTwo(tf.div(stat, T)) : tf.div(stat, T);
     const s = tf.clone(stat); // assigned to the buffer: no gradient flows through an assignment
     const keep = Math.fround(1 - momentum);

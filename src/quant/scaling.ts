@@ -160,14 +160,16 @@ function makeStat(percentile: number): StatFn {
 /**
  * Activation statistic of Brevitas' ParamFromRuntimePercentileScaling: the k-th smallest |x| with
  * k = floor(0.01 * percentile * numel + 0.5) (max|x| when numel < 50000 at 99.999), at least 1e-10.
- * Gradient: sign(x) at the selected element.
+ * Gradient: sign(x) at the selected element. `relu`: the statistic of relu(x) (QuantReLU), without materializing
+ * relu(x) as a taped tensor; the same value and gradient as `percentileStat(tf.relu(x))`.
  */
-export function percentileStat(x: tf.Tensor, percentile = 99.999): tf.Tensor {
+export function percentileStat(x: tf.Tensor, percentile = 99.999, options: { relu?: boolean } = {}): tf.Tensor {
+  const relu = options.relu === true;
   if (quantKernelsActive() && x.dtype === 'float32' && x.size > 0) {
     const j = x.size - percentileK(x.size, percentile) + 1;
-    if (j <= MAX_SELECT_RANK) return percentileStatKernel(x, j);
+    if (j <= MAX_SELECT_RANK) return percentileStatKernel(x, j, relu);
   }
-  return percentileStatComposed(x, percentile);
+  return relu ? tf.tidy(() => percentileStatComposed(tf.relu(x), percentile)) : percentileStatComposed(x, percentile);
 }
 
 /** The composed-ops reference of `percentileStat` (tf.max / tf.topk). */

@@ -1,9 +1,10 @@
-// The fused ReLU of the activation quantizer (`fakeQuantize(x, {relu: true})`, used by QuantReLU outside the
-// statistics phase) against the unfused composition fakeQuantize(tf.relu(x)) on wasm and cpu: equal values, equal
-// gradients to x, the scale gradient within 1e-6 relative, the same QuantReLU outputs and weight gradients.
+// The fused ReLU of QuantReLU (`fakeQuantize(x, {relu: true})`, `percentileStat(x, p, {relu: true})`) against the
+// unfused compositions with tf.relu(x) on wasm and cpu: equal values, equal gradients to x, the scale gradient
+// within 1e-6 relative, the same QuantReLU outputs and gradients in both activation-quantizer phases.
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { fakeQuantize, quantizeToInt } from '../../src/quant/fake_quant.js';
+import { percentileStat } from '../../src/quant/scaling.js';
 import { setQuantKernelsEnabled } from '../../src/quant/kernels/ops.js';
 import { quantLinear, quantReLU } from '../../src/layers/index.js';
 import { describeEachBackend, expectNoLeaks, randomFloats, relErr } from '../helpers/backends.js';
@@ -68,7 +69,26 @@ describeEachBackend('quant: fused ReLU in the activation quantizer', () => {
     }
   });
 
-  it('QuantReLU in the learned phase (fused) gives the outputs and gradients of relu + quantizer (unfused, kernels off)', () => {
+  it('percentileStat of relu(x): the value and gradient of percentileStat(tf.relu(x)) (max and j-th largest, all-negative input)', () => {
+    for (const [n, seed] of [[1003, 1], [100003, 2], [64, 3]] as const) {
+      const xs = randomFloats(n, seed, 3);
+      if (n === 64) for (let i = 0; i < n; i++) xs[i] = -Math.abs(xs[i]!); // relu(x) = 0 everywhere: the 1e-10 floor
+      const run = (fused: boolean): { v: number; dx: number[] } => expectNoLeaks(() => tf.tidy(() => {
+        const f = (x: tf.Tensor): tf.Tensor => (fused ? percentileStat(x, 99.999, { relu: true }) : percentileStat(tf.relu(x), 99.999));
+        const x = tf.tensor1d(xs);
+        const v = f(x).dataSync()[0]!;
+        const dx = tf.grad((t: tf.Tensor) => tf.mul(f(t), 3))(x);
+        return { v, dx: vals(dx) };
+      }));
+      const a = run(true);
+      const b = run(false);
+      expect(a.v, `value n=${n}`).to.equal(b.v);
+      expect(a.dx, `dx n=${n}`).to.deep.equal(b.dx);
+      if (n !== 64) expect(a.dx.filter((d) => d === 3).length, `one selected element n=${n}`).to.equal(1);
+    }
+  });
+
+  it('QuantReLU (fused, statistics and learned phase) gives the outputs and gradients of relu + quantizer (kernels off)', () => {
     const build = (): tf.LayersModel => tf.sequential({ layers: [
       quantLinear({ inputShape: [12], units: 9, weightBitWidth: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
       quantReLU({ bitWidth: 3, collectStatsSteps: 2 }),
@@ -85,7 +105,7 @@ describeEachBackend('quant: fused ReLU in the activation quantizer', () => {
           tf.tidy(() => {
             const { grads } = tf.variableGrads(() => tf.sum(tf.square(m.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar,
               m.trainableWeights.map((w) => w.read() as tf.Variable));
-            if (i === 3) res.grads = Object.values(grads).map((g) => Array.from(g.dataSync()));
+            if (i === 0 || i === 3) res.grads.push(...Object.values(grads).map((g) => Array.from(g.dataSync())));
           });
         }
         res.out = vals(tf.tidy(() => m.predict(x) as tf.Tensor));

@@ -99,9 +99,12 @@ export function absMaxScaleKernel(w: tf.Tensor, a: AbsMaxKernelAttrs): tf.Tensor
 /** Largest rank-from-the-top the one-pass selection handles (Brevitas' 99.999 percentile: numel / 100000 + 1). */
 export const MAX_SELECT_RANK = 64;
 
-/** QatPercentileStat: max(j-th largest |x|, 1e-10) (a scalar) with the gradient sign(x) at the selected element. */
-export function percentileStatKernel(x: tf.Tensor, rankFromTop: number): tf.Tensor {
-  const [stat, index] = tf.engine().runKernel(QUANT_KERNELS.percentileStat, { x }, { rank: rankFromTop }) as [tf.Tensor, tf.Tensor];
+/**
+ * QatPercentileStat: max(j-th largest |x|, 1e-10) (a scalar) with the gradient sign(x) at the selected element;
+ * with `relu`, of max(x, 0) (gradient 1 at the selected element when it is positive).
+ */
+export function percentileStatKernel(x: tf.Tensor, rankFromTop: number, relu = false): tf.Tensor {
+  const [stat, index] = tf.engine().runKernel(QUANT_KERNELS.percentileStat, { x }, { rank: rankFromTop, relu }) as [tf.Tensor, tf.Tensor];
   index.dispose();
   return stat;
 }

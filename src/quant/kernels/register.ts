@@ -19,7 +19,7 @@ import {
   type GridBounds,
 } from './loops.js';
 import {
-  reluCopy, simdAbsEqIndices, simdAbsMax, simdFakeQuant, simdFakeQuantGrad, simdOf, simdSelectTopAbs, zeroWhereNotPositive,
+  reluCopy, simdAbsEqIndices, simdAbsMax, simdFakeQuant, simdFakeQuantGrad, simdOf, simdRelu, simdSelectTopAbs, zeroWhereNotPositive,
 } from './simd_paths.js';
 import type { SimdExports } from './wasm_simd.js';
 import { TRUNC_GRAD, TRUNC_KERNEL_FUNCS } from './trunc.js';
@@ -211,19 +211,32 @@ function addScaleGradAt(k: SimdExports, wv: Float32Array, dw: Float32Array, ds: 
 
 const percentileStat: KF = (bn) => ({ inputs, backend, attrs }) => {
   const x = inp(inputs, 'x');
-  const j = num((attrs ?? {}) as Attrs, 'rank');
+  const a = (attrs ?? {}) as Attrs;
+  const j = num(a, 'rank');
+  const relu = bool(a, 'relu');
   const k = simd(bn, backend, true, { minF: 0, maxF: 0, zp: 0 });
-  const scratch = k !== null && j > 1 ? asWasmBackend(backend).makeOutput([Math.ceil(x.shape.reduce((p, q) => p * q, 1) / 16)], 'float32') : null;
+  const n = x.shape.reduce((p, q) => p * q, 1);
+  // wasm scratch on the heap: the 16-element block maxima (j > 1) and relu(x) (relu), freed before returning.
+  const scratch = k !== null && (j > 1 || relu) ? asWasmBackend(backend).makeOutput([(relu ? n : 0) + Math.ceil(n / 16)], 'float32') : null;
   const { views, finish } = kernelViews(bn, backend, [x, ...(scratch === null ? [] : [scratch])], [{ shape: [], dtype: 'float32' }, { shape: [], dtype: 'int32' }]);
-  const xv = f32View(views.ins[0], 'x');
-  const { value, index } = k !== null ? simdSelectTopAbs(k, xv, j, scratch === null ? null : f32View(views.ins[1], 'scratch')) : selectTopAbs(xv, j);
+  const xv0 = f32View(views.ins[0], 'x');
+  const sv = scratch === null ? null : f32View(views.ins[1], 'scratch');
+  let xv = xv0;
+  if (relu) {
+    if (sv !== null && k !== null) {
+      xv = sv.subarray(0, n);
+      simdRelu(k, xv0, xv);
+    } else xv = reluCopy(xv0);
+  }
+  const blocks = sv === null || j <= 1 ? null : sv.subarray(relu ? n : 0);
+  const { value, index } = k !== null ? simdSelectTopAbs(k, xv, j, blocks) : selectTopAbs(xv, j);
   if (scratch !== null) asWasmBackend(backend).disposeData(scratch.dataId);
   f32View(views.outs[0], 'stat')[0] = value > MIN_STAT_F32 ? value : MIN_STAT_F32;
   (views.outs[1] as Int32Array)[0] = index;
   return finish();
 };
 
-const percentileStatGrad: KF = (bn) => ({ inputs, backend }) => {
+const percentileStatGrad: KF = (bn) => ({ inputs, backend, attrs }) => {
   const dy = inp(inputs, 'dy');
   const x = inp(inputs, 'x');
   const index = inp(inputs, 'index');
@@ -232,7 +245,7 @@ const percentileStatGrad: KF = (bn) => ({ inputs, backend }) => {
   const i = (views.ins[2] as Int32Array)[0] ?? 0;
   const dx = f32View(views.outs[0], 'dx');
   dx.fill(0);
-  const v = xv[i]!;
+  const v = bool((attrs ?? {}) as Attrs, 'relu') ? Math.max(0, xv[i]!) : xv[i]!;
   if (Math.abs(v) >= MIN_STAT_F32) dx[i] = v > 0 ? f32View(views.ins[0], 'dy')[0]! : -f32View(views.ins[0], 'dy')[0]!;
   return finish()[0]!;
 };
@@ -297,10 +310,10 @@ const GRADS: readonly tf.GradConfig[] = [
     kernelName: QUANT_KERNELS.percentileStat,
     inputsToSave: ['x'],
     outputsToSave: [false, true],
-    gradFunc: (dys, saved) => {
+    gradFunc: (dys, saved, attrs) => {
       const [dstat] = dys as [tf.Tensor, tf.Tensor];
       const [x, index] = saved as [tf.Tensor, tf.Tensor];
-      return { x: () => one(run(QUANT_KERNELS.percentileStatGrad, { dy: dstat, x, index }, {})) };
+      return { x: () => one(run(QUANT_KERNELS.percentileStatGrad, { dy: dstat, x, index }, { relu: attrs['relu'] === true })) };
     },
   },
   {

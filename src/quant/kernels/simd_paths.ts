@@ -48,6 +48,13 @@ export function simdFakeQuantGrad(
   return acc;
 }
 
+/** out = max(x, 0) (SIMD body with f32x4.max against +0, JS tail with Math.max: the same values). */
+export function simdRelu(k: SimdExports, x: Float32Array, out: Float32Array): void {
+  const nb = body(x.length);
+  k.relu(x.byteOffset, out.byteOffset, nb * 4);
+  for (let i = nb; i < x.length; i++) out[i] = Math.max(0, x[i]!);
+}
+
 /** max(x, 0) elementwise as a new array (Math.max: -0 -> +0, NaN stays NaN), as tfjs' relu. */
 export function reluCopy(x: Float32Array): Float32Array {
   const out = new Float32Array(x.length);

@@ -123,6 +123,15 @@ function truncGradFn(name: string, floor: boolean): WasmFn {
   };
 }
 
+// relu(x, out, nBytes): out = max(x, +0)
+function reluFn(): WasmFn {
+  const [x, out, n, o] = [0, 1, 2, 3];
+  return {
+    name: 'relu', params: [T.i32, T.i32, T.i32], results: [], locals: [T.i32],
+    body: loop16(o, n, [...addr(out, o), ...addr(x, o), ...op.vLoad(), ...reluTop(true), ...op.vStore()]),
+  };
+}
+
 // absMax(x, nBytes) -> max |x|
 function absMaxFn(): WasmFn {
   const [x, n, o, m] = [0, 1, 2, 3];
@@ -170,6 +179,7 @@ export interface SimdExports {
   fqGradMaskRelu(dy: number, x: number, dx: number, nBytes: number, s: number, lo: number, hi: number): number;
   fqGradSte(dy: number, x: number, nBytes: number, s: number, lo: number, hi: number): number;
   absMax(x: number, nBytes: number): number;
+  relu(x: number, out: number, nBytes: number): void;
   absMaxBlocks(x: number, out: number, nBlocks: number): void;
   absEqFirst(x: number, start: number, n: number, m: number): number;
   truncFwdRound(v: number, out: number, nBytes: number, s: number, ts: number, lo: number, hi: number, sts: number): void;
@@ -179,7 +189,7 @@ export interface SimdExports {
 }
 
 const heapModule = new HeapModule<SimdExports>(assemble([fqFn('fq', false), fqFn('fqInt', true), fqGradMaskFn(), fqGradSteFn(),
-  fqFn('fqRelu', false, true), fqFn('fqIntRelu', true, true), fqGradMaskFn(true), absMaxFn(), absMaxBlocksFn(),
+  fqFn('fqRelu', false, true), fqFn('fqIntRelu', true, true), fqGradMaskFn(true), reluFn(), absMaxFn(), absMaxBlocksFn(),
   absEqFirstFn(), truncFwdFn('truncFwdRound', false), truncFwdFn('truncFwdFloor', true), truncGradFn('truncGradRound', false),
   truncGradFn('truncGradFloor', true)]));
 
