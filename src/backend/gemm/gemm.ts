@@ -104,7 +104,7 @@ export function gemmF32(a: Float32Array, b: Float32Array, out: Float32Array, job
   new Float32Array(buf, HDR.lo, 1)[0] = job.relu ? 0 : -Infinity;
   w(HDR.ppc, ppc); w(HDR.pPack, offPack); w(HDR.packStride, packStride); w(HDR.nPanels, nPanels);
   w(HDR.rpc, rpc); w(HDR.nRowBlocks, nRowBlocks);
-  w(HDR.amode, transA ? 2 : 1);
+  w(HDR.amode, transA ? 1 : 0);
   p.run(groups * nRowBlocks);
   calls++;
 

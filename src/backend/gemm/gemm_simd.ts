@@ -82,23 +82,23 @@ function packFn(): WasmFn {
   };
 }
 
-/** How a micro-kernel walks A: any strides, row-major A (k stride 4: k unrolled by 4), or A^T (row stride 4). */
-export type AMode = 'gen' | 'row' | 'col';
-/** Header value of each A mode. */
-export const A_MODES: readonly AMode[] = ['gen', 'row', 'col'];
+/** How a micro-kernel walks A: one pointer per row (any strides), or one pointer + row offsets (A^T: row stride 4). */
+export type AMode = 'row' | 'col';
+/** Header value of each A mode (its index). */
+export const A_MODES: readonly AMode[] = ['row', 'col'];
 
 // kern<mode><mr>(pA, sam, sak, pB, K, pC, ldc, pBias, lo): C[r, 0..8] = max(sum_k A[r, k] * Bp[k, 0..8] + bias, lo)
 function kernFn(mr: number, mode: AMode): WasmFn {
   const [pA, sam, sak, pB, K, pC, ldc, pBias, lo] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const end = 9, endMain = 10;
-  const a = (r: number): number => (r === 0 ? pA : 10 + r); // row pointers a1.. at 11..
-  const acc0 = 11 + (mr - 1);
+  const end = 9;
+  const a = (r: number): number => (r === 0 ? pA : 9 + r); // row pointers a1.. at 10..
+  const acc0 = 10 + (mr - 1);
   const acc = (r: number, h: number): number => acc0 + 2 * r + h;
   const b0 = acc0 + 2 * mr, b1 = b0 + 1, av = b0 + 2, vlo = b0 + 3;
-  const locals: ValType[] = [T.i32, T.i32, ...Array<ValType>(mr - 1).fill(T.i32), ...Array<ValType>(2 * mr + 4).fill(T.v128)];
-  /** One k step: B row at pB + bOff, A[r, k] from aLoad(r). */
-  const step = (bOff: number, aLoad: (r: number) => number[]): number[] => {
-    const out = [...get(pB), ...op.vLoad(bOff), ...set(b0), ...get(pB), ...op.vLoad(bOff + 16), ...set(b1)];
+  const locals: ValType[] = [T.i32, ...Array<ValType>(mr - 1).fill(T.i32), ...Array<ValType>(2 * mr + 4).fill(T.v128)];
+  /** One k step: the B row at pB, A[r, k] from aLoad(r). */
+  const step = (aLoad: (r: number) => number[]): number[] => {
+    const out = [...get(pB), ...op.vLoad(0), ...set(b0), ...get(pB), ...op.vLoad(16), ...set(b1)];
     for (let r = 0; r < mr; r++) {
       out.push(...aLoad(r), ...set(av),
         ...get(acc(r, 0)), ...get(av), ...get(b0), ...s(V.f32x4Mul), ...s(V.f32x4Add), ...set(acc(r, 0)),
@@ -107,27 +107,17 @@ function kernFn(mr: number, mode: AMode): WasmFn {
     return out;
   };
   const bump = (x: number, by: number[]): number[] => [...get(x), ...by, ...op.i32Add, ...set(x)];
-  const nextB = (bytes: number): number[] => bump(pB, i32c(bytes));
   const body: number[] = [...get(pB), ...get(K), ...i32c(32), ...op.i32Mul, ...op.i32Add, ...set(end)];
-  if (mode !== 'col') for (let r = 1; r < mr; r++) body.push(...get(a(r - 1)), ...get(sam), ...op.i32Add, ...set(a(r)));
-  const rowsStep = (by: number[]): number[] => Array.from({ length: mr }, (_, r) => bump(a(r), by)).flat();
-  // do { step } while (pB < end), with a tail-only entry guard when `guard`
-  const tailLoop = (inner: number[]): number[] => [
-    ...op.block, ...get(pB), ...get(end), ...op.i32GeU, ...op.brIf(0),
-    ...op.loop, ...inner, ...get(pB), ...get(end), ...op.i32LtU, ...op.brIf(0), ...op.end, ...op.end,
+  // do { step; pB += 32 } while (pB < end)   (K >= 1). Unrolling k does not help: TurboFan then hoists the loads
+  // of all steps and spills accumulators.
+  const kLoop = (inner: number[]): number[] => [
+    ...op.loop, ...inner, ...bump(pB, i32c(32)), ...get(pB), ...get(end), ...op.i32LtU, ...op.brIf(0), ...op.end,
   ];
-  if (mode === 'gen') {
-    body.push(...tailLoop([...step(0, (r) => [...get(a(r)), ...op.vLoadSplat()]), ...rowsStep(get(sak)), ...nextB(32)]));
-  } else if (mode === 'col') {
-    body.push(...tailLoop([...step(0, (r) => [...get(pA), ...op.vLoadSplat(4 * r)]), ...bump(pA, get(sak)), ...nextB(32)]));
+  if (mode === 'row') {
+    for (let r = 1; r < mr; r++) body.push(...get(a(r - 1)), ...get(sam), ...op.i32Add, ...set(a(r)));
+    body.push(...kLoop([...step((r) => [...get(a(r)), ...op.vLoadSplat()]), ...Array.from({ length: mr }, (_, r) => bump(a(r), get(sak))).flat()]));
   } else {
-    body.push(...get(pB), ...get(K), ...i32c(-4), ...op.i32And, ...i32c(32), ...op.i32Mul, ...op.i32Add, ...set(endMain));
-    const main: number[] = [];
-    for (let u = 0; u < 4; u++) main.push(...step(32 * u, (r) => [...get(a(r)), ...op.vLoadSplat(4 * u)]));
-    main.push(...rowsStep(i32c(16)), ...nextB(128));
-    body.push(...op.block, ...get(pB), ...get(endMain), ...op.i32GeU, ...op.brIf(0),
-      ...op.loop, ...main, ...get(pB), ...get(endMain), ...op.i32LtU, ...op.brIf(0), ...op.end, ...op.end);
-    body.push(...tailLoop([...step(0, (r) => [...get(a(r)), ...op.vLoadSplat()]), ...rowsStep(i32c(4)), ...nextB(32)]));
+    body.push(...kLoop([...step((r) => [...get(pA), ...op.vLoadSplat(4 * r)]), ...bump(pA, get(sak))]));
   }
   // epilogue
   body.push(...get(lo), ...s(V.f32x4Splat), ...set(vlo), ...get(pBias), ...op.vLoad(0), ...set(b0), ...get(pBias), ...op.vLoad(16), ...set(b1));
@@ -140,16 +130,14 @@ function kernFn(mr: number, mode: AMode): WasmFn {
 }
 
 // chunk(c, tid): work item c = (panel group c / nRowBlocks, row block c % nRowBlocks)
-function chunkFn(fPack: number, fKern: (mr: number, mode: AMode) => number): WasmFn {
+function chunkFn(fPack: number, fKern: (mr: number, mode: AMode) => number, MR: number): WasmFn {
   const [c, tid, p, p1, buf, n0, i, i1, aP, cP, bi, rem, ncols] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
   const args = [
     ...get(aP), ...hdr(HDR.sam), ...hdr(HDR.sak), ...get(buf), ...hdr(HDR.K), ...get(cP), ...hdr(HDR.ldc), ...get(bi),
     ...i32c(0), ...op.f32Load(HDR.lo),
   ];
   const kcall = (mr: number): number[] => [
-    ...hdr(HDR.amode), ...i32c(1), ...op.i32Eq, ...op.if, ...args, ...op.call(fKern(mr, 'row')), ...op.else,
-    ...hdr(HDR.amode), ...i32c(2), ...op.i32Eq, ...op.if, ...args, ...op.call(fKern(mr, 'col')), ...op.else, ...args, ...op.call(fKern(mr, 'gen')),
-    ...op.end, ...op.end,
+    ...hdr(HDR.amode), ...op.if, ...args, ...op.call(fKern(mr, 'col')), ...op.else, ...args, ...op.call(fKern(mr, 'row')), ...op.end,
   ];
   const remainder: number[] = [];
   for (let r = 1; r < MR; r++) remainder.push(...get(rem), ...i32c(r), ...op.i32Eq, ...op.if, ...kcall(r), ...op.end);
@@ -190,9 +178,9 @@ export interface GemmExports {
 }
 
 /** The GEMM module's bytes, importing a shared memory with the given page limits. */
-export function gemmModuleBytes(minPages: number, maxPages: number): Uint8Array {
+export function gemmModuleBytes(minPages: number, maxPages: number, mrMax = MR): Uint8Array {
   const fns: WasmFn[] = [packFn()];
-  for (const mode of A_MODES) for (let mr = 1; mr <= MR; mr++) fns.push(kernFn(mr, mode));
-  fns.push(chunkFn(0, (mr, mode) => 1 + A_MODES.indexOf(mode) * MR + mr - 1));
+  for (const mode of A_MODES) for (let mr = 1; mr <= mrMax; mr++) fns.push(kernFn(mr, mode));
+  fns.push(chunkFn(0, (mr, mode) => 1 + A_MODES.indexOf(mode) * mrMax + mr - 1, mrMax));
   return assemble(fns, { shared: { minPages, maxPages } });
 }
