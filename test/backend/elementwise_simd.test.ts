@@ -30,7 +30,7 @@ function expectSameBits(got: ArrayLike<number>, want: ArrayLike<number>, what: s
   }
 }
 
-const MINE = ['Identity', 'Add', 'Sum', 'AvgPool', 'AvgPoolGrad', RELU_GRAD_KERNEL];
+const MINE = ['Identity', 'Cast', 'Add', 'Sum', 'AvgPool', 'AvgPoolGrad', RELU_GRAD_KERNEL];
 
 /** Run `fn` with tfjs' original wasm kernels in place of ours (the other tfjs-qat kernels stay). */
 function withOriginals<T>(fn: () => T): T {
@@ -90,6 +90,27 @@ describe('backend/elementwise_simd: wasm Identity, bias Add, Sum, Relu gradient,
         expect(backend.numDataIds()).to.equal(ids0); // the heap buffer was freed
       });
     }
+
+    it('Cast to the same dtype shares; other casts convert', function () {
+      const backend = tf.backend() as unknown as { numDataIds(): number };
+      const m0 = tf.memory().numTensors;
+      const ids0 = backend.numDataIds();
+      const x = tf.tensor([1.5, -2.5, 0, 3]);
+      const same = tf.cast(x, 'float32');
+      expect(same.dataId).to.equal(x.dataId);
+      x.dispose();
+      expect(Array.from(same.dataSync())).to.deep.equal([1.5, -2.5, 0, 3]);
+      const i = tf.cast(same, 'int32');
+      expect(i.dataId).to.not.equal(same.dataId);
+      expect(Array.from(i.dataSync())).to.deep.equal([1, -2, 0, 3]);
+      const bSrc = tf.tensor([1, 0, 1], [3], 'bool');
+      const b = tf.cast(bSrc, 'bool');
+      expect(b.dataId).to.equal(bSrc.dataId);
+      expect(Array.from(b.dataSync())).to.deep.equal([1, 0, 1]);
+      tf.dispose([same, i, bSrc, b]);
+      expect(tf.memory().numTensors).to.equal(m0);
+      expect(backend.numDataIds()).to.equal(ids0);
+    });
 
     it('strings go to the original kernel; disposing the clone first keeps the source', function () {
       const m0 = tf.memory().numTensors;

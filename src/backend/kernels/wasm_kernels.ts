@@ -8,7 +8,7 @@ import { BINARY_BOOL_KERNELS, wrapBinaryBool } from './wasm_elementwise.js';
 import { wrapTransposedMatMul } from './wasm_batch_mat_mul.js';
 import { wasmConv2DBackpropFilterConfig } from './wasm_conv2d_backprop_filter.js';
 import { wrapConv2DBackpropInput } from './wasm_conv2d_backprop_input.js';
-import { wrapIdentity } from './wasm_identity.js';
+import { wrapCast, wrapIdentity } from './wasm_identity.js';
 import { wrapBiasAdd } from './wasm_bias_add.js';
 import { wrapColumnSum } from './wasm_reduce.js';
 import { RELU_GRAD_KERNEL, registerReluGradient, wasmReluGradConfig } from './wasm_relu_grad.js';
@@ -55,6 +55,11 @@ export const wasmKernelPatches: readonly KernelPatch[] = [
     kernelName: 'Identity',
     description: 'no copy: the output shares the input data (refCount + 1), like Reshape',
     build: (original) => replaced(original, wrapIdentity),
+  },
+  {
+    kernelName: 'Cast',
+    description: 'cast to the same dtype: no copy, the output shares the input data (as on cpu)',
+    build: (original) => replaced(original, wrapCast),
   },
   {
     kernelName: 'Add',
