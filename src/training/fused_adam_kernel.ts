@@ -10,7 +10,7 @@
  *     value' = f(f(f(f(m'/a1) / f(f(√f(v'/a2)) + f(ε))) · f(-lr)) + value)    a_i = f(1 - accβ_i)
  *
  * where f rounds to float32. On wasm the loop is f32x4 SIMD (IEEE-exact mul/add/div/sqrt) with a scalar f32 tail;
- * on cpu a JS loop with Math.fround after every operation (double-then-round is exact for + − × ÷ √ of float32).
+ * unrolled ×4; on cpu a JS loop with Math.fround after every operation (double-then-round is exact for + − × ÷ √ of float32).
  */
 import * as tf from '@tensorflow/tfjs';
 import { QatError } from '../errors.js';
@@ -79,12 +79,12 @@ function readInputs(inputs: tf.NamedTensorInfoMap): [tf.TensorInfo, tf.TensorInf
 const P = { val: 0, m: 1, v: 2, g: 3, oVal: 4, oM: 5, oV: 6, n: 7, c0: 8 } as const;
 const L = { o: 16, n4: 17, vc0: 18, g: 26, m1: 27, v1: 28, gs: 29, m1s: 30, v1s: 31 } as const;
 
-/** The update for one vector (f32x4) or one scalar (f32) at byte offset local `o`; `c(i)` pushes constant i. */
-function updateBody(simd: boolean, c: (i: number) => number[], g: number, m1: number, v1: number): number[] {
+/** The update for one vector (f32x4) or one scalar (f32) at byte offset `o + off`; `c(i)` pushes constant i. */
+function updateBody(simd: boolean, c: (i: number) => number[], g: number, m1: number, v1: number, off = 0): number[] {
   const s = op.simd;
   const [load, store, mul, add, div, sqrt] = simd
-    ? [op.vLoad(), op.vStore(), s(V.f32x4Mul), s(V.f32x4Add), s(V.f32x4Div), s(V.f32x4Sqrt)]
-    : [op.f32Load(), op.f32Store(), op.f32Mul, op.f32Add, op.f32Div, op.f32Sqrt];
+    ? [op.vLoad(off), op.vStore(off), s(V.f32x4Mul), s(V.f32x4Add), s(V.f32x4Div), s(V.f32x4Sqrt)]
+    : [op.f32Load(off), op.f32Store(off), op.f32Mul, op.f32Add, op.f32Div, op.f32Sqrt];
   const at = (p: number): number[] => [...op.get(p), ...op.get(L.o), ...op.i32Add];
   return [
     ...at(P.g), ...load, ...op.set(g),
@@ -118,6 +118,9 @@ function adamFn(): WasmFn {
     locals: [T.i32, T.i32, ...Array<typeof T.v128>(11).fill(T.v128), T.f32, T.f32, T.f32],
     body: [
       ...splats,
+      ...op.get(P.n), ...op.i32(-64), ...op.i32And, ...op.set(L.n4),
+      // 4 vectors per iteration (~25% faster than 1: less loop overhead), then single vectors, then scalars
+      ...loop(L.n4, 64, [0, 16, 32, 48].flatMap((off) => updateBody(true, (i) => op.get(L.vc0 + i), L.g, L.m1, L.v1, off))),
       ...op.get(P.n), ...op.i32(-16), ...op.i32And, ...op.set(L.n4),
       ...loop(L.n4, 16, updateBody(true, (i) => op.get(L.vc0 + i), L.g, L.m1, L.v1)),
       ...loop(P.n, 4, updateBody(false, (i) => op.get(P.c0 + i), L.gs, L.m1s, L.v1s)),

@@ -5,7 +5,8 @@ import { makeOptimizer } from '../../src/training/optimizers.js';
 import { ADAM_KERNEL } from '../../src/training/fused_adam_kernel.js';
 import { blobs, denseMlp } from './fixtures.js';
 
-const SHAPES: number[][] = [[], [1], [3], [4], [5], [7], [13, 7], [33, 17], [2, 3, 4, 5]];
+// sizes hit every wasm path: 4×4 vectors (64 B), single vectors (16 B) and the scalar tail
+const SHAPES: number[][] = [[], [1], [3], [4], [5], [7], [13, 7], [33, 17], [2, 3, 4, 5], [23], [40, 8]];
 let uid = 0;
 
 /** A variable initialised from `t` (which is then disposed: tf.variable keeps its own reference to the data). */
