@@ -131,6 +131,20 @@ describe('wasm GEMM worker and memory', function () {
   before(async () => { await useBackend('wasm', { quiet: true }); });
   after(() => { setGemmThreads(undefined); setGemmEnabled(true); });
 
+  /** Run `job` on 2 threads until the worker has computed some of its items (it starts lazily; bounded). */
+  function runShared(a: Float32Array, b: Float32Array, job: GemmJob): Float32Array {
+    setGemmThreads(2);
+    const w0 = gemmStats().workerItems;
+    const out = new Float32Array(job.m * job.n);
+    for (let rep = 0; rep < 300 && gemmStats().workerItems === w0; rep++) {
+      expect(gemmF32(a, b, out, job)).to.equal(true);
+      const t0 = Date.now();
+      while (Date.now() - t0 < 2); // let the thread come up
+    }
+    expect(gemmStats().workerItems, 'the worker computed items').to.be.above(w0);
+    return out;
+  }
+
   it('a big matmul after small ones grows the shared memory; the worker takes part; bits match 1 thread', function () {
     const pool = gemmPool();
     if (pool === null) this.skip();
@@ -144,20 +158,25 @@ describe('wasm GEMM worker and memory', function () {
     const one = new Float32Array(m * n);
     expect(gemmF32(a, b, one, job)).to.equal(true);
     expect(pool.memory.buffer.byteLength).to.be.above(before);
-    setGemmThreads(2);
-    const w0 = gemmStats().workerItems;
-    const two = new Float32Array(m * n);
-    // the worker starts lazily: repeat until it has computed some items (bounded)
-    for (let rep = 0; rep < 200 && gemmStats().workerItems === w0; rep++) {
-      expect(gemmF32(a, b, two, job)).to.equal(true);
-      const t0 = Date.now();
-      while (Date.now() - t0 < 5); // let the thread come up
-    }
-    expect(gemmStats().workerItems).to.be.above(w0);
+    const two = runShared(a, b, job);
     expect(Array.from(two)).to.deep.equal(Array.from(one));
-    const ref = reference(a, b, job);
-    expect(relErr(one, ref)).to.be.at.most(1e-5);
+    expect(relErr(one, reference(a, b, job))).to.be.at.most(1e-5);
   });
+
+  for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    it(`131x67x257 transA=${transA} transB=${transB} + bias + relu: the worker's items have the same bits as 1 thread`, function () {
+      if (gemmPool() === null) this.skip();
+      const [m, n, k] = [131, 67, 257];
+      const a = new Float32Array(randomFloats(m * k, 7));
+      const b = new Float32Array(randomFloats(k * n, 8));
+      const job: GemmJob = { m, n, k, transA, transB, bias: new Float32Array(randomFloats(n, 9)), relu: true };
+      setGemmThreads(1);
+      const one = new Float32Array(m * n);
+      expect(gemmF32(a, b, one, job)).to.equal(true);
+      expect(Array.from(runShared(a, b, job))).to.deep.equal(Array.from(one));
+      expect(relErr(one, reference(a, b, job))).to.be.at.most(1e-6);
+    });
+  }
 
   it('tf.matMul gives the same bits with the GEMM on 1 and 2 threads, without leaks', () => {
     const run = (): Float32Array => tf.tidy(() => {

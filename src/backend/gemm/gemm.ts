@@ -31,9 +31,12 @@ let enabled = true;
 let calls = 0;
 
 /** Counters: matmuls run on the GEMM, and work items the worker thread computed (tests, diagnostics). */
-export function gemmStats(): { calls: number; workerItems: number; hasWorker: boolean } {
-  return { calls, workerItems: pool ? pool.workerItems : 0, hasWorker: pool ? pool.hasWorker : false };
+export function gemmStats(): { calls: number; workerItems: number; hasWorker: boolean; lateJobs: number } {
+  return { calls, workerItems: pool ? pool.workerItems : 0, hasWorker: pool ? pool.hasWorker : false, lateJobs: pool ? pool.lateJobs : 0 };
 }
+
+/** Smallest job (2*M*N*K flops) that the worker thread shares; smaller ones run on the calling thread only. */
+export const PARALLEL_MIN_FLOPS = 1 << 22;
 
 /** Turn the GEMM off (matmuls go to the original kernels) or back on, e.g. for A/B measurements. @default on */
 export function setGemmEnabled(on: boolean): void {
@@ -105,7 +108,7 @@ export function gemmF32(a: Float32Array, b: Float32Array, out: Float32Array, job
   w(HDR.ppc, ppc); w(HDR.pPack, offPack); w(HDR.packStride, packStride); w(HDR.nPanels, nPanels);
   w(HDR.rpc, rpc); w(HDR.nRowBlocks, nRowBlocks);
   w(HDR.amode, transA ? 1 : 0);
-  p.run(groups * nRowBlocks);
+  p.run(groups * nRowBlocks, 2 * m * n * k >= PARALLEL_MIN_FLOPS);
   calls++;
 
   const c = new Float32Array(buf, offC, m * np);

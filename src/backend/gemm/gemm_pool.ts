@@ -74,6 +74,10 @@ export class GemmPool {
   private worker: Worker | null = null;
   private workerFailed = false;
   private gen = 0;
+  private backoff = 0;
+  private skipJobs = 0;
+  /** Jobs where this thread waited long for the worker (each starts a back-off). */
+  lateJobs = 0;
 
   private constructor(memory: WasmMemoryLike, bytes: Uint8Array, exports: GemmExports) {
     this.memory = memory;
@@ -138,12 +142,17 @@ export class GemmPool {
 
   /**
    * Run items 0..n-1 of the job whose header is written: the calling thread claims items alongside the worker and
-   * returns when all are done.
+   * returns when all are done. `parallel` false (small jobs) runs them all on this thread.
+   *
+   * A worker that holds an item while descheduled (a loaded machine) makes this thread wait; when the wait exceeds
+   * half of this thread's own compute time, the next 1, 2, 4 ... 64 jobs run on this thread alone (a back-off,
+   * reset by the next job where the worker keeps up).
    */
-  run(n: number): void {
+  run(n: number, parallel = true): void {
     if (n > MAX_ITEMS) throw new QatError(`wasm GEMM: ${n} work items exceed ${MAX_ITEMS}; use bigger chunks`);
     const ex = this.exports;
-    if (gemmThreads() < 2) {
+    if (!parallel || gemmThreads() < 2 || this.skipJobs > 0) {
+      if (parallel && this.skipJobs > 0) this.skipJobs--;
       for (let c = 0; c < n; c++) ex.chunk(c, 0);
       return;
     }
@@ -154,19 +163,33 @@ export class GemmPool {
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, NEXT, this.gen << 16);
     if (this.worker !== null) Atomics.notify(ctl, NEXT, 1);
+    const t0 = performance.now();
+    let mine = 0;
     let v = Atomics.load(ctl, NEXT);
     while ((v & 0xffff) < n) {
       const w = Atomics.compareExchange(ctl, NEXT, v, v + 1);
       if (w !== v) { v = w; continue; }
       ex.chunk(v & 0xffff, 0);
       Atomics.add(ctl, DONE, 1);
+      mine++;
       v = Atomics.load(ctl, NEXT);
     }
-    for (let i = 0; i < 4000; i++) if (Atomics.load(ctl, DONE) === n) break;
-    for (;;) {
-      const d = Atomics.load(ctl, DONE);
-      if (d === n) break;
-      Atomics.wait(ctl, DONE, d, 50);
+    if (mine < n) {
+      const t1 = performance.now();
+      for (let i = 0; i < 4000; i++) if (Atomics.load(ctl, DONE) === n) break;
+      for (;;) {
+        const d = Atomics.load(ctl, DONE);
+        if (d === n) break;
+        Atomics.wait(ctl, DONE, d, 50);
+      }
+      const waited = performance.now() - t1;
+      if (waited > 0.1 && waited > 0.5 * (t1 - t0)) {
+        this.backoff = Math.min(64, Math.max(1, 2 * this.backoff));
+        this.skipJobs = this.backoff;
+        this.lateJobs++;
+      } else {
+        this.backoff = 0;
+      }
     }
     if (Atomics.load(ctl, ERR) !== 0) {
       Atomics.store(ctl, ERR, 0);

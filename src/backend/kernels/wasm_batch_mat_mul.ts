@@ -10,9 +10,9 @@ import { gemmEnabled, gemmF32, gemmPool } from '../gemm/gemm.js';
 import { asKernelBackend, asWasmBackend, disposeTemps, runKernel } from './kernel_util.js';
 
 /** Smallest product (2*M*N*K flops) sent to the GEMM; smaller ones are cheaper on the original kernel. */
-export const GEMM_MIN_FLOPS = 1 << 20;
-/** Smallest number of output columns sent to the GEMM (its panels are 8 columns wide). */
-export const GEMM_MIN_COLS = 8;
+export const GEMM_MIN_FLOPS = 1 << 18;
+/** Smallest number of output columns sent to the GEMM (its panels are 8 columns wide: 10 columns cost 16). */
+export const GEMM_MIN_COLS = 16;
 
 /** Swap the last two axes of a tensor with the wasm Transpose kernel (a new temporary). */
 function transposeLast2(x: tf.TensorInfo, backend: unknown): tf.TensorInfo {
