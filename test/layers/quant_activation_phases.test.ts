@@ -20,7 +20,7 @@ describeEachBackend('layers: activation quantizer phases and the learned value',
     const m = model(5);
     const x = tf.tensor2d(randomFloats(6 * 20, 3, 2), [6, 20]);
     const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
-    const valueNames = m.trainableWeights.filter((w) => /value/i.test(w.name)).map((w) => w.read().name);
+    const valueNames = m.trainableWeights.filter((w) => /value/i.test(w.name)).map((w) => (w.read() as tf.Variable).name);
     expect(valueNames.length).to.equal(2);
     for (let i = 0; i < 3; i++) {
       tf.tidy(() => {
@@ -38,7 +38,7 @@ describeEachBackend('layers: activation quantizer phases and the learned value',
     const m = model(1);
     const x = tf.tensor2d(randomFloats(6 * 20, 3, 2), [6, 20]);
     const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
-    const firstValue = m.layers[0]!.trainableWeights.map((w) => w.read().name).find((n) => /value/i.test(n))!;
+    const firstValue = m.layers[0]!.trainableWeights.map((w) => (w.read() as tf.Variable).name).find((n) => /value/i.test(n))!;
     let g0 = 0;
     for (let i = 0; i < 3; i++) {
       tf.tidy(() => {
