@@ -50,10 +50,17 @@ const whileLt = (i: number, n: number, body: number[]): number[] => [
   ...op.block, ...op.loop, ...get(i), ...get(n), ...op.i32GeS, ...op.brIf(1), ...body, ...op.br(0), ...op.end, ...op.end,
 ];
 
+/** f32 lanes of i8x16.shuffle(a, b): lane indices 0..3 pick a, 4..7 pick b. */
+const shuffleF32 = (l: readonly number[]): number[] => s(V.shuffle, ...l.flatMap((x) => [4 * x, 4 * x + 1, 4 * x + 2, 4 * x + 3]));
+
 // pack(src, sbk, sbn, K, ncols, dst): dst[k*8 + j] = j < ncols ? src[k*sbk + j*sbn] : 0   (strides in bytes)
 function packFn(): WasmFn {
-  const [src, sbk, sbn, K, ncols, dst, j, k, p, q, end] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const fast = [ // ncols == 8 and sbn == 4: two f32x4 per k
+  const [src, sbk, sbn, K, ncols, dst, j, k, p, q, end, k0] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const o = (r: number): number => 11 + r; // o1..o7 = r * sbn
+  const rv = (r: number): number => 19 + r; // r0..r7 (v128)
+  const tv = (r: number): number => 27 + r; // t0..t3
+  const locals: ValType[] = [...Array<ValType>(13).fill(T.i32), ...Array<ValType>(12).fill(T.v128)];
+  const fastRows = [ // ncols == 8 and sbn == 4: two f32x4 per k
     ...get(dst), ...get(K), ...i32c(32), ...op.i32Mul, ...op.i32Add, ...set(end),
     ...op.loop,
     ...get(dst), ...get(src), ...op.vLoad(0), ...op.vStore(0),
@@ -61,12 +68,31 @@ function packFn(): WasmFn {
     ...addTo(src, sbk), ...get(dst), ...i32c(32), ...op.i32Add, ...set(dst),
     ...get(dst), ...get(end), ...op.i32LtU, ...op.brIf(0), ...op.end,
   ];
-  // generic: for j in 0..8: p = src + j*sbn; q = dst + 4j; for k: store(q, j < ncols ? load(p) : 0); p += sbk; q += 32
+  // ncols == 8 and sbk == 4 (B^T): 4 k at a time, two 4x4 transposes; the K % 4 tail goes to the generic loop
+  const transposeHalf = (r0: number, qOff: number): number[] => [
+    ...get(rv(r0)), ...get(rv(r0 + 1)), ...shuffleF32([0, 4, 1, 5]), ...set(tv(0)),
+    ...get(rv(r0)), ...get(rv(r0 + 1)), ...shuffleF32([2, 6, 3, 7]), ...set(tv(1)),
+    ...get(rv(r0 + 2)), ...get(rv(r0 + 3)), ...shuffleF32([0, 4, 1, 5]), ...set(tv(2)),
+    ...get(rv(r0 + 2)), ...get(rv(r0 + 3)), ...shuffleF32([2, 6, 3, 7]), ...set(tv(3)),
+    ...get(q), ...get(tv(0)), ...get(tv(2)), ...shuffleF32([0, 1, 4, 5]), ...op.vStore(qOff),
+    ...get(q), ...get(tv(0)), ...get(tv(2)), ...shuffleF32([2, 3, 6, 7]), ...op.vStore(qOff + 32),
+    ...get(q), ...get(tv(1)), ...get(tv(3)), ...shuffleF32([0, 1, 4, 5]), ...op.vStore(qOff + 64),
+    ...get(q), ...get(tv(1)), ...get(tv(3)), ...shuffleF32([2, 3, 6, 7]), ...op.vStore(qOff + 96),
+  ];
+  const fastCols: number[] = [...get(K), ...i32c(-4), ...op.i32And, ...set(k0)];
+  for (let r = 1; r < NR; r++) fastCols.push(...get(sbn), ...i32c(r), ...op.i32Mul, ...set(o(r)));
+  fastCols.push(...get(src), ...set(p), ...get(dst), ...set(q), ...get(dst), ...get(k0), ...i32c(32), ...op.i32Mul, ...op.i32Add, ...set(end),
+    ...op.block, ...get(q), ...get(end), ...op.i32GeU, ...op.brIf(0), ...op.loop);
+  for (let r = 0; r < NR; r++) fastCols.push(...get(p), ...(r === 0 ? [] : [...get(o(r)), ...op.i32Add]), ...op.vLoad(0), ...set(rv(r)));
+  fastCols.push(...transposeHalf(0, 0), ...transposeHalf(4, 16),
+    ...get(p), ...i32c(16), ...op.i32Add, ...set(p), ...get(q), ...i32c(128), ...op.i32Add, ...set(q),
+    ...get(q), ...get(end), ...op.i32LtU, ...op.brIf(0), ...op.end, ...op.end);
+  // generic, from k0: for j in 0..8: p = src + j*sbn + k0*sbk; q = dst + 4j + 32*k0; for k: store(q, j < ncols ? load(p) : 0)
   const generic = [
     ...op.block, ...op.loop, ...get(j), ...i32c(NR), ...op.i32GeS, ...op.brIf(1),
-    ...get(src), ...get(j), ...get(sbn), ...op.i32Mul, ...op.i32Add, ...set(p),
-    ...get(dst), ...get(j), ...i32c(4), ...op.i32Mul, ...op.i32Add, ...set(q),
-    ...i32c(0), ...set(k),
+    ...get(src), ...get(j), ...get(sbn), ...op.i32Mul, ...op.i32Add, ...get(k0), ...get(sbk), ...op.i32Mul, ...op.i32Add, ...set(p),
+    ...get(dst), ...get(j), ...i32c(4), ...op.i32Mul, ...op.i32Add, ...get(k0), ...i32c(32), ...op.i32Mul, ...op.i32Add, ...set(q),
+    ...get(k0), ...set(k),
     ...get(j), ...get(ncols), ...op.i32LtS, ...op.if,
     ...whileLt(k, K, [...get(q), ...get(p), ...op.f32Load(), ...op.f32Store(), ...addTo(p, sbk), ...get(q), ...i32c(32), ...op.i32Add, ...set(q),
       ...get(k), ...i32c(1), ...op.i32Add, ...set(k)]),
@@ -76,9 +102,14 @@ function packFn(): WasmFn {
     ...op.end,
     ...get(j), ...i32c(1), ...op.i32Add, ...set(j), ...op.br(0), ...op.end, ...op.end,
   ];
+  const full = [...get(ncols), ...i32c(NR), ...op.i32Eq];
   return {
-    name: 'pack', params: [T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], results: [], locals: [T.i32, T.i32, T.i32, T.i32, T.i32],
-    body: [...get(ncols), ...i32c(NR), ...op.i32Eq, ...get(sbn), ...i32c(4), ...op.i32Eq, ...op.i32And, ...op.if, ...fast, ...op.else, ...generic, ...op.end],
+    name: 'pack', params: [T.i32, T.i32, T.i32, T.i32, T.i32, T.i32], results: [], locals,
+    body: [
+      ...full, ...get(sbn), ...i32c(4), ...op.i32Eq, ...op.i32And, ...op.if, ...fastRows, ...op.ret, ...op.end,
+      ...full, ...get(sbk), ...i32c(4), ...op.i32Eq, ...op.i32And, ...op.if, ...fastCols, ...op.end,
+      ...generic,
+    ],
   };
 }
 
