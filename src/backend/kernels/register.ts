@@ -2,8 +2,12 @@
  * One list of the kernels tfjs-qat adds or replaces, per backend. Idempotent.
  *
  * wasm: Conv2DBackpropFilter (missing in tfjs-backend-wasm 4.22), transposed BatchMatMul / _FusedMatMul
- * (transpose first, then XNNPACK), stride-1 Conv2DBackpropInput (one conv). cpu: Conv2DBackpropFilter (typed-array
- * loop). tensorflow (tfjs-node): nothing.
+ * (transpose first, then XNNPACK), stride-1 Conv2DBackpropInput (one conv), AvgPoolGrad (heap loop; SIMD when the
+ * windows tile the input), AvgPool (2×2/2 SIMD), Identity and same-dtype Cast (no copy: shared data), Add of a
+ * [..., C] + [C] bias (row loop), Sum over the leading axes (SIMD column sums, float64 accumulators), comparisons
+ * with a size-1 operand (scalar path), QatReluGrad (added: fused Relu gradient; also registers the Relu gradient).
+ * Each entry's description is in wasm_kernels.ts. cpu: Conv2DBackpropFilter (typed-array loop). tensorflow
+ * (tfjs-node): nothing.
  *
  * Environment: `TFJS_QAT_NO_KERNELS=1` registers none (for before/after benchmarks); a comma-separated list of
  * kernel names (e.g. `TFJS_QAT_NO_KERNELS=BatchMatMul,Conv2DBackpropInput`) skips only those.
