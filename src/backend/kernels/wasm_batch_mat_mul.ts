@@ -11,8 +11,13 @@ import { asKernelBackend, asWasmBackend, disposeTemps, runKernel } from './kerne
 
 /** Smallest product (2*M*N*K flops) sent to the GEMM; smaller ones are cheaper on the original kernel. */
 export const GEMM_MIN_FLOPS = 1 << 18;
-/** Smallest number of output columns sent to the GEMM (its panels are 8 columns wide: 10 columns cost 16). */
+/**
+ * Smallest number of output columns sent to the GEMM (its panels are 8 columns wide: 10 columns cost 16), without
+ * and with a transposed operand (the original path then pays a transpose).
+ */
 export const GEMM_MIN_COLS = 16;
+/** See GEMM_MIN_COLS. */
+export const GEMM_MIN_COLS_TRANSPOSED = 8;
 
 /** Swap the last two axes of a tensor with the wasm Transpose kernel (a new temporary). */
 function transposeLast2(x: tf.TensorInfo, backend: unknown): tf.TensorInfo {
@@ -37,7 +42,8 @@ function viaGemm(args: Parameters<tf.KernelFunc>[0], tA: boolean, tB: boolean): 
   if (ra < 2 || rb < 2 || prod(a.shape.slice(0, -2)) !== 1 || prod(b.shape.slice(0, -2)) !== 1) return null;
   const m = a.shape[tA ? ra - 1 : ra - 2]!, k = a.shape[tA ? ra - 2 : ra - 1]!;
   const n = b.shape[tB ? rb - 2 : rb - 1]!;
-  if (b.shape[tB ? rb - 1 : rb - 2] !== k || k < 1 || m < 1 || n < GEMM_MIN_COLS || 2 * m * n * k < GEMM_MIN_FLOPS) return null;
+  const minCols = tA || tB ? GEMM_MIN_COLS_TRANSPOSED : GEMM_MIN_COLS;
+  if (b.shape[tB ? rb - 1 : rb - 2] !== k || k < 1 || m < 1 || n < minCols || 2 * m * n * k < GEMM_MIN_FLOPS) return null;
   if (bias !== undefined && bias !== null && (bias.dtype !== 'float32' || prod(bias.shape) !== n || bias.shape[bias.shape.length - 1] !== n)) return null;
   if (gemmPool() === null) return null;
   const backend = asWasmBackend(args.backend);
