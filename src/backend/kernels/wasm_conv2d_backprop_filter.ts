@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { QatError } from '../../errors.js';
 import { asKernelBackend, asWasmBackend, convAttrs, disposeTemps, pair, runKernel, shape4 } from './kernel_util.js';
 import { filterGrad, filterGradSupported, paddedInput, type FilterGradShape } from './wasm_conv_grad_filter.js';
+import { chunkImages } from './wasm_conv_grad_simd.js';
 
 const WASM = 'wasm';
 
@@ -93,14 +94,15 @@ export function simdConv2DBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf
   const { hp, wp } = paddedInput(g);
   const mc = g.kh * g.kw * cin * g.cout;
   const out = backend.makeOutput([g.kh, g.kw, cin, g.cout], 'float32');
-  const xPad = backend.makeOutput([n * hp * wp * cin], 'float32');
+  const chunk = chunkImages(hp * wp * cin, n);
+  const xPad = backend.makeOutput([chunk * hp * wp * cin], 'float32');
   const acc = backend.makeOutput([3 * mc + 2], 'float32');
   try {
     // Views only after the allocations (malloc may grow the heap and detach older views).
     const accView = backend.typedArrayFromHeap(acc);
     accView.fill(0);
     const accPtr = (accView.byteOffset + 7) & ~7;
-    const ok = filterGrad(rawBackend, g, n, h, w, info.padInfo.top, info.padInfo.left, {
+    const ok = filterGrad(rawBackend, g, n, chunk, h, w, info.padInfo.top, info.padInfo.left, {
       x: backend.typedArrayFromHeap(x).byteOffset, dy: backend.typedArrayFromHeap(dy).byteOffset,
       xPad: backend.typedArrayFromHeap(xPad).byteOffset, acc: accPtr,
     });

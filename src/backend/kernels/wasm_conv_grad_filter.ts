@@ -33,12 +33,17 @@ export function paddedInput(g: FilterGradShape): { hp: number; wp: number } {
   return { hp: (g.oh - 1) * g.sh + g.kh, wp: (g.ow - 1) * g.sw + g.kw };
 }
 
-/** The register tile: accumulator vectors per tile (rows × column vectors). @default 8 */
-const TILE = Number(process.env['TFJS_QAT_CONV_TILE_DW'] ?? 8);
-/** Pixels per float32 register sum (whole dy rows; at least one row). @default 128 */
-const BLOCK = Number(process.env['TFJS_QAT_CONV_BLOCK_DW'] ?? 128);
-/** Pixels per loop iteration. @default 1 */
-const UNROLL = Number(process.env['TFJS_QAT_CONV_UNROLL_DW'] ?? 1);
+/** Code-generation knobs (for tuning). */
+export interface FilterGradTuning {
+  /** The register tile: accumulator vectors per tile (rows × column vectors). @default 8 */
+  readonly tile: number;
+  /** Pixels per float32 register sum (whole dy rows; at least one row). @default 128 */
+  readonly block: number;
+  /** Pixels per loop iteration. @default 1 */
+  readonly unroll: number;
+}
+
+const DEFAULT_TUNING: FilterGradTuning = { tile: 8, block: 128, unroll: 1 };
 
 /** Whether the SIMD loop handles this shape (Cout a multiple of 4, generated code of bounded size). */
 export function filterGradSupported(g: FilterGradShape): boolean {
@@ -47,8 +52,9 @@ export function filterGradSupported(g: FilterGradShape): boolean {
 
 // dw(xp, dyp, acc32, acc64, n): accumulate the gradient of n images into acc64 (float64, M×Cout); acc32 (float32,
 // M×Cout) must be zero on entry and is zero on exit.
-function dwFn(g: FilterGradShape): WasmFn {
+function dwFn(g: FilterGradShape, tuning: FilterGradTuning): WasmFn {
   const { cin, cout, kh, kw, sh, sw, oh, ow } = g;
+  const { tile: TILE, block: BLOCK, unroll: UNROLL } = tuning;
   const { hp, wp } = paddedInput(g);
   const [xp, dyp, acc32, acc64, n, left, xr, dr, xq, dq, p32, p64, i, nb, rb, xrow, cnt] =
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
@@ -145,29 +151,34 @@ export interface FilterGradBuffers {
   readonly x: number;
   /** dy, NHWC [n, OH, OW, Cout]. */
   readonly dy: number;
-  /** Scratch for the padded x: n·hp·wp·Cin floats. */
+  /** Scratch for the padded x: chunk·hp·wp·Cin floats. */
   readonly xPad: number;
   /** Scratch of 3·M·Cout floats (8-byte aligned), zeroed by the caller: float64 then float32 accumulators. */
   readonly acc: number;
 }
 
 /**
- * Run the filter gradient for `n` images; the float64 result (M×Cout) is at `buffers.acc`. Returns false when the
- * engine has no wasm SIMD (nothing is written).
+ * Run the filter gradient for `n` images, `chunk` at a time (each chunk is padded into `buffers.xPad`, which stays
+ * in cache, then accumulated); the float64 result (M×Cout) is at `buffers.acc`. Returns false when the engine has
+ * no wasm SIMD or x is cropped away entirely (then the caller falls back).
  * @param padTop rows of zeros above x (negative: rows cropped); likewise padLeft.
  */
 export function filterGrad(
-  backend: unknown, g: FilterGradShape, n: number, h: number, w: number, padTop: number, padLeft: number,
-  buffers: FilterGradBuffers,
+  backend: unknown, g: FilterGradShape, n: number, chunk: number, h: number, w: number, padTop: number,
+  padLeft: number, buffers: FilterGradBuffers, tuning: FilterGradTuning = DEFAULT_TUNING,
 ): boolean {
-  const key = JSON.stringify([g, TILE, BLOCK, UNROLL]);
-  const mod = cache.bind(key, backend, () => [dwFn(g)]);
+  const mod = cache.bind(JSON.stringify([g, tuning]), backend, () => [dwFn(g, tuning)]);
   if (mod === null) return false;
   const { hp, wp } = paddedInput(g);
-  if (!padImages(backend, buffers.x, { h, w, c: g.cin }, buffers.xPad, { h: hp, w: wp, c: g.cin }, n, padTop, padLeft)) {
-    return false;
-  }
   const mc = g.kh * g.kw * g.cin * g.cout;
-  mod.dw(buffers.xPad, buffers.dy, buffers.acc + mc * 8, buffers.acc, n);
+  const xImg = h * w * g.cin * 4;
+  const dyImg = g.oh * g.ow * g.cout * 4;
+  for (let b = 0; b < n; b += chunk) {
+    const k = Math.min(chunk, n - b);
+    if (!padImages(backend, buffers.x + b * xImg, { h, w, c: g.cin }, buffers.xPad, { h: hp, w: wp, c: g.cin }, k, padTop, padLeft)) {
+      return false;
+    }
+    mod.dw(buffers.xPad, buffers.dy + b * dyImg, buffers.acc + mc * 8, buffers.acc, k);
+  }
   return true;
 }

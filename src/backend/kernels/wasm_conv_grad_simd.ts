@@ -20,10 +20,22 @@ export const zero = (l: number): number[] => [...op.vConstF32(0), ...set(l)];
 /** `do { body } while (--counter != 0)` (the counter must start > 0). */
 export const countDown = (counter: number, body: number[]): number[] =>
   [...op.loop, ...body, ...get(counter), ...op.i32(1), ...op.i32Sub, ...op.tee(counter), ...op.brIf(0), ...op.end];
-/** memory.fill(dst, 0, n) with dst and n on the stack as [dst, n]. */
-const memFill = (dst: number[], n: number[]): number[] => [...dst, ...op.i32(0), ...n, 0xfc, 0x0b, 0x00];
-/** memory.copy(dst, src, n). */
-const memCopy = (dst: number[], src: number[], n: number[]): number[] => [...dst, ...src, ...n, 0xfc, 0x0a, 0x00, 0x00];
+/** Zero `len` bytes (a multiple of 4) at local `p`, advancing p; `k` is a scratch i32 local. */
+const fillZero = (p: number, len: number[], k: number): number[] => [
+  ...len, ...set(k),
+  ...op.block, ...op.loop, ...get(k), ...op.i32(16), ...op.i32LtU, ...op.brIf(1),
+  ...get(p), ...op.vConstF32(0), ...op.vStore(), ...addTo(p, 16), ...addTo(k, -16), ...op.br(0), ...op.end, ...op.end,
+  ...op.block, ...op.loop, ...get(k), ...op.i32Eqz, ...op.brIf(1),
+  ...get(p), ...op.i32(0), ...op.i32Store(), ...addTo(p, 4), ...addTo(k, -4), ...op.br(0), ...op.end, ...op.end,
+];
+/** Copy `len` bytes (a multiple of 4) from local `q` to local `p`, advancing both; `k` is a scratch i32 local. */
+const copyBytes = (p: number, q: number, len: number[], k: number): number[] => [
+  ...len, ...set(k),
+  ...op.block, ...op.loop, ...get(k), ...op.i32(16), ...op.i32LtU, ...op.brIf(1),
+  ...get(p), ...get(q), ...op.vLoad(), ...op.vStore(), ...addTo(p, 16), ...addTo(q, 16), ...addTo(k, -16), ...op.br(0), ...op.end, ...op.end,
+  ...op.block, ...op.loop, ...get(k), ...op.i32Eqz, ...op.brIf(1),
+  ...get(p), ...get(q), ...op.i32Load(), ...op.i32Store(), ...addTo(p, 4), ...addTo(q, 4), ...addTo(k, -4), ...op.br(0), ...op.end, ...op.end,
+];
 
 /** How one padded axis is filled: `before` zeros, `count` source items from `srcStart`, then `after` zeros. */
 export interface AxisPad {
@@ -45,22 +57,22 @@ export function axisPad(srcLen: number, dstLen: number, offset: number): AxisPad
 // per image: zero headBytes; then `rows` times: copy midBytes from the source row, zero gapBytes (not after the
 // last row); zero tailBytes; the source advances srcRowBytes per row and srcImgBytes per image.
 function padFn(): WasmFn {
-  const [src, dst, n, srcImg, srcRow, head, rows, mid, gap, tail, p, q, r] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const [src, dst, n, srcImg, srcRow, head, rows, mid, gap, tail, p, q, r, k, q0] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
   return {
-    name: 'pad', params: Array<ValType>(10).fill(T.i32), results: [], locals: [T.i32, T.i32, T.i32],
-    body: [...countDown(n, [
-      ...memFill(get(dst), get(head)), ...get(dst), ...get(head), ...op.i32Add, ...set(p),
-      ...get(src), ...set(q), ...get(rows), ...set(r),
+    name: 'pad', params: Array<ValType>(10).fill(T.i32), results: [], locals: Array<ValType>(5).fill(T.i32),
+    body: [...get(dst), ...set(p), ...countDown(n, [
+      ...fillZero(p, get(head), k), ...get(src), ...set(q0), ...get(rows), ...set(r),
       ...countDown(r, [
-        ...memCopy(get(p), get(q), get(mid)), ...get(p), ...get(mid), ...op.i32Add, ...set(p),
-        ...get(q), ...get(srcRow), ...op.i32Add, ...set(q),
-        ...get(r), ...op.i32(1), ...op.i32GtU, ...op.if, ...memFill(get(p), get(gap)), ...get(p), ...get(gap), ...op.i32Add, ...set(p), ...op.end,
+        ...get(q0), ...set(q), ...copyBytes(p, q, get(mid), k), ...addTo0(q0, srcRow),
+        ...get(r), ...op.i32(1), ...op.i32GtU, ...op.if, ...fillZero(p, get(gap), k), ...op.end,
       ]),
-      ...memFill(get(p), get(tail)), ...get(p), ...get(tail), ...op.i32Add, ...set(dst),
-      ...get(src), ...get(srcImg), ...op.i32Add, ...set(src),
+      ...fillZero(p, get(tail), k), ...addTo0(src, srcImg),
     ])],
   };
 }
+
+/** `a += b` for i32 locals. */
+const addTo0 = (a: number, b: number): number[] => [...get(a), ...get(b), ...op.i32Add, ...set(a)];
 
 interface PadExports {
   pad(src: number, dst: number, n: number, srcImg: number, srcRow: number, head: number, rows: number, mid: number,
@@ -95,6 +107,11 @@ export function padImages(
     rows.before * dstRow + cols.before * cb, rows.count, cols.count * cb, (cols.after + cols.before) * cb,
     cols.after * cb + rows.after * dstRow);
   return true;
+}
+
+/** Images per chunk so that one chunk of `imageFloats` floats stays in cache (64 KiB), at least 1, at most n. */
+export function chunkImages(imageFloats: number, n: number): number {
+  return Math.max(1, Math.min(n, Math.floor(16384 / Math.max(1, imageFloats))));
 }
 
 /** Compiled modules by shape key (bounded: cleared when it grows past 64 shapes). */
