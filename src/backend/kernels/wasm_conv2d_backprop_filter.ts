@@ -14,6 +14,8 @@ import { filterGrad, filterGradSupported, paddedInput, type FilterGradShape } fr
 import { chunkImages } from './wasm_conv_grad_simd.js';
 
 const WASM = 'wasm';
+/** `TFJS_QAT_NO_CONV_SIMD=1` keeps the XNNPACK routes of both conv gradients (for before/after benchmarks). */
+export const SIMD_OFF = process.env['TFJS_QAT_NO_CONV_SIMD'] === '1';
 
 /** The XNNPACK route: Conv2DBackpropFilter on wasm (NHWC or NCHW, any stride, same/valid/explicit pads, dilation 1). */
 export function xnnConv2DBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
@@ -120,7 +122,7 @@ export function simdConv2DBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf
 
 /** Kernel function: Conv2DBackpropFilter on wasm (the SIMD loop when it applies, else the XNNPACK route). */
 export function wasmConv2DBackpropFilter(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
-  return simdConv2DBackpropFilter(args) ?? xnnConv2DBackpropFilter(args);
+  return (SIMD_OFF ? undefined : simdConv2DBackpropFilter(args)) ?? xnnConv2DBackpropFilter(args);
 }
 
 /** Kernel config to register (there is no built-in wasm kernel to replace). */

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { QatError } from '../../errors.js';
 import { asKernelBackend, asWasmBackend, convAttrs, disposeTemps, runKernel, shape4 } from './kernel_util.js';
 import { chunkImages, padImages } from './wasm_conv_grad_simd.js';
+import { SIMD_OFF } from './wasm_conv2d_backprop_filter.js';
 import { dilateGrad, flipFilter, inputGradLoop, inputGradMode, paddedGrad, type InputGradShape } from './wasm_conv_grad_input.js';
 
 const WASM = 'wasm';
@@ -86,7 +87,7 @@ export function simdConv2DBackpropInput(args: Parameters<tf.KernelFunc>[0]): tf.
  */
 export function wrapConv2DBackpropInput(original: tf.KernelFunc): tf.KernelFunc {
   const fallback = xnnConv2DBackpropInput(original);
-  return (args) => simdConv2DBackpropInput(args) ?? fallback(args);
+  return (args) => (SIMD_OFF ? undefined : simdConv2DBackpropInput(args)) ?? fallback(args);
 }
 
 /**

@@ -41,9 +41,11 @@ export interface FilterGradTuning {
   readonly block: number;
   /** Pixels per loop iteration. @default 1 */
   readonly unroll: number;
+  /** Run the tiles of one column chunk as a loop (when the tile's rows divide Cin) instead of unrolled code. @default true */
+  readonly loopGroups: boolean;
 }
 
-const DEFAULT_TUNING: FilterGradTuning = { tile: 8, block: 128, unroll: 1 };
+const DEFAULT_TUNING: FilterGradTuning = { tile: 8, block: 128, unroll: 1, loopGroups: true };
 
 /** Whether the SIMD loop handles this shape (Cout a multiple of 4, generated code of bounded size). */
 export function filterGradSupported(g: FilterGradShape): boolean {
@@ -54,7 +56,7 @@ export function filterGradSupported(g: FilterGradShape): boolean {
 // M×Cout) must be zero on entry and is zero on exit.
 function dwFn(g: FilterGradShape, tuning: FilterGradTuning): WasmFn {
   const { cin, cout, kh, kw, sh, sw, oh, ow } = g;
-  const { tile: TILE, block: BLOCK, unroll: UNROLL } = tuning;
+  const { tile: TILE, block: BLOCK, unroll: UNROLL, loopGroups: LOOP_GROUPS } = tuning;
   const { hp, wp } = paddedInput(g);
   const [xp, dyp, acc32, acc64, n, left, xr, dr, xq, dq, p32, p64, i, nb, rb, xrow, cnt] =
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
@@ -69,19 +71,26 @@ function dwFn(g: FilterGradShape, tuning: FilterGradTuning): WasmFn {
     const tap = Math.floor(r / cin);
     return ((Math.floor(tap / kw) * wp + (tap % kw)) * cin + (r % cin)) * 4;
   };
+  const vEnd = a0 + Math.max(TILE, 4);
+  const [gi, gx, ga] = [vEnd, vEnd + 1, vEnd + 2];
   const groups: number[] = [];
   for (let c0 = 0; c0 < cvt; c0 += 4) {
     const cvg = Math.min(4, cvt - c0);
     const rows = Math.max(1, Math.floor(TILE / cvg));
+    // With `rows` dividing Cin, a tile's rows are consecutive channels of one tap: the tiles become one loop over
+    // groups (x offset computed at run time), which keeps the code small.
+    const looped = LOOP_GROUPS && cin % rows === 0 && m / rows > 1;
     for (let m0 = 0; m0 < m; m0 += rows) {
+      if (looped && m0 > 0) break;
       const r = Math.min(rows, m - m0);
       const acc = (j: number, v: number): number => a0 + j * cvg + v;
+      const xOffset = (j: number): number => (looped ? j * 4 : xoff(m0 + j));
       // One pixel u steps after (xq, dq).
       const pixel = (u: number): number[] => {
         const b: number[] = [];
         for (let v = 0; v < cvg; v++) b.push(...get(dq), ...op.vLoad(u * cout * 4 + (c0 + v) * 16), ...set(d0 + v));
         for (let j = 0; j < r; j++) {
-          b.push(...get(xq), ...op.vLoadSplat(u * sw * cin * 4 + xoff(m0 + j)), ...set(sv));
+          b.push(...get(xq), ...op.vLoadSplat(u * sw * cin * 4 + xOffset(j)), ...set(sv));
           for (let v = 0; v < cvg; v++) b.push(...fma(acc(j, v), sv, d0 + v));
         }
         return b;
@@ -92,20 +101,34 @@ function dwFn(g: FilterGradShape, tuning: FilterGradTuning): WasmFn {
       for (let u = 0; u < ow % UNROLL; u++) rest.push(...pixel(u));
       const tile: number[] = [];
       for (let j = 0; j < r * cvg; j++) tile.push(...zero(a0 + j));
-      tile.push(...get(xr), ...set(xrow), ...get(dr), ...set(dq), ...get(nb), ...set(rb));
+      tile.push(...get(xr), ...(looped ? [...get(gx), ...op.i32Add] : []), ...set(xrow), ...get(dr), ...set(dq), ...get(nb), ...set(rb));
       tile.push(...countDown(rb, [
         ...get(xrow), ...set(xq),
         ...(ow >= UNROLL ? [...op.i32(Math.floor(ow / UNROLL)), ...set(cnt), ...countDown(cnt, [
           ...unrolled, ...addTo(xq, UNROLL * sw * cin * 4), ...addTo(dq, UNROLL * cout * 4)])] : []),
         ...rest, ...addTo(dq, (ow % UNROLL) * cout * 4), ...addTo(xrow, rowBytes),
       ]));
+      const accBase = looped ? ga : acc32;
       for (let j = 0; j < r; j++) {
         for (let v = 0; v < cvg; v++) {
-          const off = ((m0 + j) * cout + (c0 + v) * 4) * 4;
-          tile.push(...get(acc32), ...get(acc32), ...op.vLoad(off), ...get(acc(j, v)), ...s(V.f32x4Add), ...op.vStore(off));
+          const off = ((looped ? j : m0 + j) * cout + (c0 + v) * 4) * 4;
+          tile.push(...get(accBase), ...get(accBase), ...op.vLoad(off), ...get(acc(j, v)), ...s(V.f32x4Add), ...op.vStore(off));
         }
       }
-      groups.push(...tile);
+      if (!looped) {
+        groups.push(...tile);
+        continue;
+      }
+      // gi = 0..m/rows−1: m0 = gi·rows, tap = m0 / Cin, gx = ((tap / KW)·wp + tap % KW)·Cin·4 + (m0 % Cin)·4.
+      const m0r = [...get(gi), ...op.i32(rows), ...op.i32Mul];
+      const tap = [...m0r, ...op.i32(cin), 0x6e];
+      groups.push(...op.i32(0), ...set(gi), ...op.loop,
+        ...tap, ...op.i32(kw), 0x6e, ...op.i32(wp * cin * 4), ...op.i32Mul,
+        ...tap, ...op.i32(kw), 0x70, ...op.i32(cin * 4), ...op.i32Mul, ...op.i32Add,
+        ...m0r, ...op.i32(cin), 0x70, ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...set(gx),
+        ...get(acc32), ...m0r, ...op.i32(cout * 4), ...op.i32Mul, ...op.i32Add, ...set(ga),
+        ...tile,
+        ...get(gi), ...op.i32(1), ...op.i32Add, ...op.tee(gi), ...op.i32(m / rows), ...op.i32LtU, ...op.brIf(0), ...op.end);
     }
   }
   const shuffleHigh = s(V.shuffle, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
@@ -129,7 +152,7 @@ function dwFn(g: FilterGradShape, tuning: FilterGradTuning): WasmFn {
   ];
   return {
     name: 'dw', params: [T.i32, T.i32, T.i32, T.i32, T.i32], results: [],
-    locals: [...Array<ValType>(12).fill(T.i32), ...Array<ValType>(1 + 4 + Math.max(TILE, 4)).fill(T.v128)],
+    locals: [...Array<ValType>(12).fill(T.i32), ...Array<ValType>(1 + 4 + Math.max(TILE, 4)).fill(T.v128), T.i32, T.i32, T.i32],
     body: [...countDown(n, [
       ...get(xp), ...set(xr), ...get(dyp), ...set(dr), ...op.i32(oh), ...set(left),
       ...op.loop, ...blocks, ...op.end,
