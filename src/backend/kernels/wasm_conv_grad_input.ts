@@ -41,19 +41,13 @@ export interface InputGradTuning {
 }
 
 const DEFAULT_TUNING: Readonly<Record<InputGradMode, InputGradTuning>> = { ci: { tile: 8, unroll: 1 }, co: { tile: 6, unroll: 1 } };
-const FORCE = process.env['TFJS_QAT_CONV_MODE_DX'];
 
 /** The tiling for this shape, or undefined when neither applies (or the generated code would be too large). */
 export function inputGradMode(g: InputGradShape): InputGradMode | undefined {
   const taps = g.kh * g.kw;
   if (taps * g.cin * g.cout > 16384) return undefined;
-  const ci = g.cin % 4 === 0;
-  const co = g.cout % 4 === 0;
-  if (FORCE === 'ci' && ci) return 'ci';
-  if (FORCE === 'co' && co) return 'co';
-  if (ci) return 'ci';
-  if (co) return 'co';
-  return undefined;
+  if (g.cin % 4 === 0) return 'ci';
+  return g.cout % 4 === 0 ? 'co' : undefined;
 }
 
 /** Padded dy size read by the loop: [H+KH−1, W+KW−1]. */
