@@ -3,7 +3,9 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/backend/use_backend.js';
-import { gemmF32, gemmPool, gemmStats, setGemmEnabled, setGemmThreads, type GemmJob } from '../../src/backend/gemm/gemm.js';
+import {
+  gemmF32, gemmPool, gemmStats, gemmThreads, setGemmEnabled, setGemmThreads, shutdownGemm, type GemmJob,
+} from '../../src/backend/gemm/gemm.js';
 import { randomFloats, relErr } from '../helpers/backends.js';
 
 /** Float64 reference of op(A) op(B) (+ bias, relu). */
@@ -195,5 +197,28 @@ describe('wasm GEMM worker and memory', function () {
     setGemmEnabled(true);
     expect(relErr(one, orig)).to.be.at.most(1e-6);
     expect(tf.memory().numTensors).to.equal(n0);
+  });
+
+  it('after shutdownGemm a new worker starts; TFJS_QAT_THREADS=1 means one thread', async function () {
+    if (gemmPool() === null) this.skip();
+    await shutdownGemm();
+    expect(gemmStats().hasWorker).to.equal(false);
+    const [m, n, k] = [128, 96, 200]; // above PARALLEL_MIN_FLOPS
+    const a = new Float32Array(randomFloats(m * k, 3));
+    const b = new Float32Array(randomFloats(k * n, 4));
+    const job: GemmJob = { m, n, k, transA: false, transB: false, bias: null, relu: false };
+    runShared(a, b, job);
+    expect(gemmStats().hasWorker).to.equal(true);
+    setGemmThreads(undefined);
+    const saved = process.env['TFJS_QAT_THREADS'];
+    try {
+      process.env['TFJS_QAT_THREADS'] = '1';
+      expect(gemmThreads()).to.equal(1);
+      process.env['TFJS_QAT_THREADS'] = '2';
+      expect(gemmThreads()).to.equal(2);
+    } finally {
+      if (saved === undefined) delete process.env['TFJS_QAT_THREADS'];
+      else process.env['TFJS_QAT_THREADS'] = saved;
+    }
   });
 });

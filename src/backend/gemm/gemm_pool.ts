@@ -60,8 +60,9 @@ export function setGemmThreads(n: number | undefined): void {
  */
 export function gemmThreads(): number {
   if (threadOverride !== undefined) return threadOverride;
-  const env = process.env['TFJS_QAT_THREADS'];
-  if (env !== undefined && env !== '') return Number(env) <= 1 ? 1 : 2;
+  const raw = process.env['TFJS_QAT_THREADS'];
+  const env = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
+  if (Number.isFinite(env)) return env <= 1 ? 1 : 2;
   return isMainThread ? 2 : 1;
 }
 
@@ -197,11 +198,13 @@ export class GemmPool {
     }
   }
 
-  /** Stop the worker (tests; the worker is unref()ed, so a process exits without this). */
+  /** Stop the worker; a later job starts a new one (the worker is unref()ed, so a process exits without this). */
   async shutdown(): Promise<void> {
     const w = this.worker;
     this.worker = null;
     if (w === null) return;
+    w.removeAllListeners('exit');
+    w.removeAllListeners('error');
     Atomics.store(this.ctl, QUIT, 1);
     Atomics.notify(this.ctl, NEXT);
     await w.terminate();
