@@ -41,22 +41,35 @@ export interface FilterGradTuning {
   readonly block: number;
   /** Pixels per loop iteration. @default 1 */
   readonly unroll: number;
+  /** Column vectors (4 output channels each) per tile, at most 4. @default 4 */
+  readonly cols: number;
   /** Run the tiles of one column chunk as a loop (when the tile's rows divide Cin) instead of unrolled code. @default true */
   readonly loopGroups: boolean;
 }
 
-const DEFAULT_TUNING: FilterGradTuning = { tile: 8, block: 128, unroll: 1, loopGroups: true };
+const DEFAULT_TUNING: FilterGradTuning = { tile: 8, block: 128, unroll: 1, cols: 4, loopGroups: true };
+
+/** Tiles emitted as straight-line code for this shape (a column chunk whose tiles run as a loop counts 1). */
+function unrolledTiles(g: FilterGradShape, t: FilterGradTuning): number {
+  const m = g.kh * g.kw * g.cin;
+  let count = 0;
+  for (let c0 = 0; c0 < g.cout / 4; c0 += t.cols) {
+    const rows = Math.max(1, Math.floor(t.tile / Math.min(t.cols, g.cout / 4 - c0)));
+    count += t.loopGroups && g.cin % rows === 0 && m / rows > 1 ? 1 : Math.ceil(m / rows);
+  }
+  return count;
+}
 
 /** Whether the SIMD loop handles this shape (Cout a multiple of 4, generated code of bounded size). */
 export function filterGradSupported(g: FilterGradShape): boolean {
-  return g.cout % 4 === 0 && g.kh * g.kw * g.cin * (g.cout / 4) <= 4096 && g.oh > 0 && g.ow > 0;
+  return g.cout % 4 === 0 && g.oh > 0 && g.ow > 0 && unrolledTiles(g, DEFAULT_TUNING) <= 256;
 }
 
 // dw(xp, dyp, acc32, acc64, n): accumulate the gradient of n images into acc64 (float64, M×Cout); acc32 (float32,
 // M×Cout) must be zero on entry and is zero on exit.
 function dwFn(g: FilterGradShape, tuning: FilterGradTuning): WasmFn {
   const { cin, cout, kh, kw, sh, sw, oh, ow } = g;
-  const { tile: TILE, block: BLOCK, unroll: UNROLL, loopGroups: LOOP_GROUPS } = tuning;
+  const { tile: TILE, block: BLOCK, unroll: UNROLL, cols: COLS, loopGroups: LOOP_GROUPS } = tuning;
   const { hp, wp } = paddedInput(g);
   const [xp, dyp, acc32, acc64, n, left, xr, dr, xq, dq, p32, p64, i, nb, rb, xrow, cnt] =
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
@@ -74,8 +87,8 @@ function dwFn(g: FilterGradShape, tuning: FilterGradTuning): WasmFn {
   const vEnd = a0 + Math.max(TILE, 4);
   const [gi, gx, ga] = [vEnd, vEnd + 1, vEnd + 2];
   const groups: number[] = [];
-  for (let c0 = 0; c0 < cvt; c0 += 4) {
-    const cvg = Math.min(4, cvt - c0);
+  for (let c0 = 0; c0 < cvt; c0 += COLS) {
+    const cvg = Math.min(COLS, cvt - c0);
     const rows = Math.max(1, Math.floor(TILE / cvg));
     // With `rows` dividing Cin, a tile's rows are consecutive channels of one tap: the tiles become one loop over
     // groups (x offset computed at run time), which keeps the code small.

@@ -46,8 +46,8 @@ const DEFAULT_TUNING: Readonly<Record<InputGradMode, InputGradTuning>> = { ci: {
 
 /** The tiling for this shape, or undefined when neither applies (or the generated code would be too large). */
 export function inputGradMode(g: InputGradShape): InputGradMode | undefined {
-  const taps = g.kh * g.kw;
-  if (taps * g.cin * g.cout > 16384) return undefined;
+  // Code size grows with the channel chunks (4 vectors or 4 channels each); offsets must stay small.
+  if (g.cin > 256 || g.kh * g.kw * g.cin * g.cout > 1 << 20) return undefined;
   if (g.cin % 4 === 0) return 'ci';
   return g.cout % 4 === 0 ? 'co' : undefined;
 }
