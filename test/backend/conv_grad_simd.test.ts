@@ -81,6 +81,8 @@ const CASES: Case[] = [
   { x: [2, 5, 5, 8], w: [1, 1, 8, 4], strides: [1, 1], pad: 'valid' },
   { x: [2, 6, 5, 4], w: [2, 2, 4, 4], strides: [1, 1], pad: [[0, 0], [3, 3], [0, 4], [0, 0]] }, // pads > K−1 (cropped)
   { x: [20, 13, 6, 1], w: [3, 3, 1, 8], strides: [1, 1], pad: 'same' }, // several padding chunks with a tail
+  { x: [1, 6, 7, 32], w: [3, 3, 32, 24], strides: [1, 1], pad: 'same' }, // 2 Cin chunks (dx), 4+2 column vectors (dW)
+  { x: [2, 5, 5, 6], w: [3, 3, 6, 8], strides: [1, 1], pad: 'same' }, // dx 'co' tiling with 4+2 channels
 ];
 
 const label = (c: Case): string =>
