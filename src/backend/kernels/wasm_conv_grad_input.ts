@@ -40,9 +40,11 @@ export interface InputGradTuning {
   readonly tile: number;
   /** Filter items per inner-loop iteration (at most; small code runs faster here). @default 1 */
   readonly unroll: number;
+  /** Channel vectors ('ci') or channels ('co') per chunk, at most 4. @default 4 */
+  readonly chunk: number;
 }
 
-const DEFAULT_TUNING: Readonly<Record<InputGradMode, InputGradTuning>> = { ci: { tile: 8, unroll: 1 }, co: { tile: 6, unroll: 1 } };
+const DEFAULT_TUNING: Readonly<Record<InputGradMode, InputGradTuning>> = { ci: { tile: 8, unroll: 1, chunk: 4 }, co: { tile: 6, unroll: 1, chunk: 4 } };
 
 /** The tiling for this shape, or undefined when neither applies (or the generated code would be too large). */
 export function inputGradMode(g: InputGradShape): InputGradMode | undefined {
@@ -60,7 +62,7 @@ export function paddedGrad(g: InputGradShape): { hq: number; wq: number } {
 // dx(dq, wgt, dxp, n): dx of n images from the padded dy `dq`; wgt = Wt[a,b,co,ci] ('ci') or Wf[a,ci,b,co] ('co').
 function dxFn(g: InputGradShape, mode: InputGradMode, tuning: InputGradTuning): WasmFn {
   const { cin, cout, kh, kw, h, w } = g;
-  const { tile: TILE, unroll: UNROLL } = tuning;
+  const { tile: TILE, unroll: UNROLL, chunk: CHUNK } = tuning;
   const { hq, wq } = paddedGrad(g);
   const [dyp, wgt, dxp, n, row, dr, xr, dq, xq, cnt, pj, pw, jc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
   const sv = 13;
@@ -112,8 +114,8 @@ function dxFn(g: InputGradShape, mode: InputGradMode, tuning: InputGradTuning): 
     return b;
   };
   const chunks: number[] = [];
-  for (let c0 = 0; c0 < groupSize; c0 += 4) {
-    const cg = Math.min(4, groupSize - c0);
+  for (let c0 = 0; c0 < groupSize; c0 += CHUNK) {
+    const cg = Math.min(CHUNK, groupSize - c0);
     const p = Math.max(1, Math.floor(TILE / cg));
     chunks.push(...get(dr), ...set(dq), ...get(xr), ...set(xq));
     if (w >= p) {
