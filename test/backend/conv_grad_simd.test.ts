@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend, type BackendName } from '../../src/backend/use_backend.js';
 import { simdConv2DBackpropFilter } from '../../src/backend/kernels/wasm_conv2d_backprop_filter.js';
 import { simdConv2DBackpropInput } from '../../src/backend/kernels/wasm_conv2d_backprop_input.js';
+import { simdConv2D } from '../../src/backend/kernels/wasm_conv_grad_forward.js';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
@@ -67,6 +68,34 @@ function reference(c: Case, x: Float32Array, w: Float32Array, dy: Float32Array):
     }
   }
   return [dW, dx];
+}
+
+/** Float64 forward conv y[n,oh,ow,o] = Σ x[n, oh·sh+i−pt, ow·sw+j−pl, c] · w[i,j,c,o]. */
+function forwardReference(c: Case, x: Float32Array, w: Float32Array): Float64Array {
+  const ci = info(c);
+  const [n, h, wd, cin] = c.x;
+  const [kh, kw, , cout] = c.w;
+  const y = new Float64Array(n * ci.outHeight * ci.outWidth * cout);
+  for (let b = 0; b < n; b++) {
+    for (let r = 0; r < ci.outHeight; r++) {
+      for (let q = 0; q < ci.outWidth; q++) {
+        const yOff = ((b * ci.outHeight + r) * ci.outWidth + q) * cout;
+        for (let i = 0; i < kh; i++) {
+          const ih = r * ci.strideHeight + i - ci.padInfo.top;
+          if (ih < 0 || ih >= h) continue;
+          for (let j = 0; j < kw; j++) {
+            const iw = q * ci.strideWidth + j - ci.padInfo.left;
+            if (iw < 0 || iw >= wd) continue;
+            for (let k = 0; k < cin; k++) {
+              const xv = x[((b * h + ih) * wd + iw) * cin + k]!;
+              for (let o = 0; o < cout; o++) y[yOff + o]! += xv * w[((i * kw + j) * cin + k) * cout + o]!;
+            }
+          }
+        }
+      }
+    }
+  }
+  return y;
 }
 
 const CASES: Case[] = [
@@ -165,5 +194,40 @@ describe('backend/conv_grad_simd: wasm SIMD conv gradients vs float64 loops', fu
     expect(tf.memory().numTensors).to.equal(before);
     expect(relErr(dW, refW)).to.be.at.most(1e-6);
     expect(relErr(dx, refX)).to.be.at.most(1e-6);
+  });
+
+  const FORWARD: Case[] = [
+    { x: [3, 28, 28, 1], w: [3, 3, 1, 8], strides: [1, 1], pad: 'same' }, // 'ci' tiling, W in place
+    { x: [3, 14, 14, 8], w: [3, 3, 8, 16], strides: [1, 1], pad: 'same' },
+    { x: [2, 9, 7, 8], w: [2, 3, 8, 3], strides: [1, 1], pad: 'valid' }, // 'co' tiling (Cout 3), rearranged W
+    { x: [2, 7, 9, 5], w: [3, 2, 5, 12], strides: [1, 1], pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
+    { x: [20, 6, 5, 4], w: [2, 2, 4, 4], strides: [1, 1], pad: [[0, 0], [3, 3], [0, 4], [0, 0]] },
+  ];
+  for (const c of FORWARD) {
+    it(`forward ${label(c)}: within 1e-6 of a float64 loop, no leaked heap buffers`, function () {
+      const xv = values(c.x.reduce((a, b) => a * b), 31);
+      const wv = values(c.w.reduce((a, b) => a * b), 32);
+      const ref = forwardReference(c, xv, wv);
+      const x = tf.tensor4d(xv, c.x);
+      const w = tf.tensor4d(wv, c.w);
+      const backend = tf.backend() as unknown as Backendish;
+      const ids = backend.numDataIds();
+      const y = direct(simdConv2D, { x, filter: w },
+        { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined } as unknown as tf.NamedAttrMap);
+      expect(backend.numDataIds(), 'heap buffers').to.equal(ids);
+      tf.dispose([x, w]);
+      expect(y, 'took the SIMD route').to.not.equal(undefined);
+      expect(relErr(y!, ref)).to.be.at.most(1e-6);
+    });
+  }
+
+  it('forward: declines strides > 1 and dilations > 1', function () {
+    const x = tf.zeros([1, 6, 6, 4]);
+    const w = tf.zeros([3, 3, 4, 4]);
+    const attrs = (strides: number[], dilations: number[]): tf.NamedAttrMap =>
+      ({ strides, pad: 'same', dataFormat: 'NHWC', dilations, dimRoundingMode: undefined }) as unknown as tf.NamedAttrMap;
+    expect(direct(simdConv2D, { x, filter: w }, attrs([2, 2], [1, 1]))).to.equal(undefined);
+    expect(direct(simdConv2D, { x, filter: w }, attrs([1, 1], [2, 2]))).to.equal(undefined);
+    tf.dispose([x, w]);
   });
 });
