@@ -30,9 +30,22 @@ let pool: GemmPool | null | undefined;
 let enabled = true;
 let calls = 0;
 
-/** Counters: matmuls run on the GEMM, and work items the worker thread computed (tests, diagnostics). */
-export function gemmStats(): { calls: number; workerItems: number; hasWorker: boolean; lateJobs: number } {
-  return { calls, workerItems: pool ? pool.workerItems : 0, hasWorker: pool ? pool.hasWorker : false, lateJobs: pool ? pool.lateJobs : 0 };
+/** Counters of the GEMM (tests, diagnostics). */
+export interface GemmStats {
+  /** Matmuls computed by the GEMM. */
+  readonly calls: number;
+  /** Work items computed by the worker thread. */
+  readonly workerItems: number;
+  /** A worker thread exists. */
+  readonly hasWorker: boolean;
+  /** Jobs where the calling thread waited long for the worker (each starts a back-off to one thread). */
+  readonly lateJobs: number;
+}
+
+/** Counters: matmuls run on the GEMM, work items the worker computed, straggling jobs. */
+export function gemmStats(): GemmStats {
+  if (!pool) return { calls, workerItems: 0, hasWorker: false, lateJobs: 0 };
+  return { calls, workerItems: pool.workerItems, hasWorker: pool.hasWorker, lateJobs: pool.lateJobs };
 }
 
 /** Smallest job (2*M*N*K flops) that the worker thread shares; smaller ones run on the calling thread only. */

@@ -166,11 +166,13 @@ export class GemmPool {
     if (this.worker !== null) Atomics.notify(ctl, NEXT, 1);
     const t0 = performance.now();
     let mine = 0;
+    let failure: unknown = null;
     let v = Atomics.load(ctl, NEXT);
     while ((v & 0xffff) < n) {
       const w = Atomics.compareExchange(ctl, NEXT, v, v + 1);
       if (w !== v) { v = w; continue; }
-      ex.chunk(v & 0xffff, 0);
+      // a failing item still counts as done, so the job ends (and the worker is idle) before the error is thrown
+      try { ex.chunk(v & 0xffff, 0); } catch (e) { failure ??= e; }
       Atomics.add(ctl, DONE, 1);
       mine++;
       v = Atomics.load(ctl, NEXT);
@@ -192,6 +194,7 @@ export class GemmPool {
         this.backoff = 0;
       }
     }
+    if (failure !== null) throw failure;
     if (Atomics.load(ctl, ERR) !== 0) {
       Atomics.store(ctl, ERR, 0);
       throw new QatError('wasm GEMM: the worker thread failed on a work item; set TFJS_QAT_THREADS=1 to run single-threaded');

@@ -44,13 +44,14 @@ function viaGemm(args: Parameters<tf.KernelFunc>[0], tA: boolean, tB: boolean): 
   const n = b.shape[tB ? rb - 2 : rb - 1]!;
   const minCols = tA || tB ? GEMM_MIN_COLS_TRANSPOSED : GEMM_MIN_COLS;
   if (b.shape[tB ? rb - 1 : rb - 2] !== k || k < 1 || m < 1 || n < minCols || 2 * m * n * k < GEMM_MIN_FLOPS) return null;
-  if (bias !== undefined && bias !== null && (bias.dtype !== 'float32' || prod(bias.shape) !== n || bias.shape[bias.shape.length - 1] !== n)) return null;
+  const hasBias = bias !== undefined && bias !== null;
+  if (hasBias && (bias.dtype !== 'float32' || prod(bias.shape) !== n || bias.shape[bias.shape.length - 1] !== n)) return null;
   if (gemmPool() === null) return null;
   const backend = asWasmBackend(args.backend);
   const batch = (ra >= rb ? a.shape : b.shape).slice(0, -2);
   const out = backend.makeOutput([...batch, m, n], 'float32');
   const view = (x: tf.TensorInfo): Float32Array => backend.typedArrayFromHeap(x) as Float32Array;
-  const biasView = bias !== undefined && bias !== null ? view(bias) : null;
+  const biasView = hasBias ? view(bias) : null;
   const ok = gemmF32(view(a), view(b), view(out), { m, n, k, transA: tA, transB: tB, bias: biasView, relu: act === 'relu' });
   if (ok) return out;
   backend.disposeData(out.dataId);
