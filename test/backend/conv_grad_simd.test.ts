@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend, type BackendName } from '../../src/backend/use_backend.js';
 import { simdConv2DBackpropFilter } from '../../src/backend/kernels/wasm_conv2d_backprop_filter.js';
 import { simdConv2DBackpropInput } from '../../src/backend/kernels/wasm_conv2d_backprop_input.js';
-import { simdConv2D } from '../../src/backend/kernels/wasm_conv_grad_forward.js';
+import { simdConv2D } from '../../src/backend/kernels/wasm_conv2d.js';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;

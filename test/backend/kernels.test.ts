@@ -137,7 +137,7 @@ describe('backend/kernels: tfjs-qat kernels match tfjs cpu kernels', function ()
     registerExtraKernels('wasm');
     registerExtraKernels('wasm');
     expect(activeExtraKernels('wasm').sort()).to.deep.equal(
-      ['Add', 'AvgPool', 'AvgPoolGrad', 'BatchMatMul', 'Cast', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Equal', 'Greater',
+      ['Add', 'AvgPool', 'AvgPoolGrad', 'BatchMatMul', 'Cast', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Equal', 'Greater',
         'GreaterEqual', 'Identity', 'Less', 'LessEqual', 'LogicalAnd', 'LogicalOr', 'NotEqual', 'QatReluGrad', 'Sum', '_FusedMatMul']);
     expect(activeExtraKernels('cpu').sort()).to.deep.equal(['Conv2DBackpropFilter', 'QatReluGrad']);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).to.not.equal(undefined);
@@ -262,6 +262,6 @@ describe('backend/kernels: tfjs-qat kernels match tfjs cpu kernels', function ()
     expect(activeExtraKernels('wasm')).to.deep.equal([]);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).to.equal(undefined);
     registerExtraKernels('wasm');
-    expect(activeExtraKernels('wasm')).to.have.length(19);
+    expect(activeExtraKernels('wasm')).to.have.length(20);
   });
 });

@@ -8,6 +8,7 @@ import { BINARY_BOOL_KERNELS, wrapBinaryBool } from './wasm_elementwise.js';
 import { wrapTransposedMatMul } from './wasm_batch_mat_mul.js';
 import { wasmConv2DBackpropFilterConfig } from './wasm_conv2d_backprop_filter.js';
 import { wrapConv2DBackpropInput } from './wasm_conv2d_backprop_input.js';
+import { wrapConv2D } from './wasm_conv2d.js';
 import { wrapCast, wrapIdentity } from './wasm_identity.js';
 import { wrapBiasAdd } from './wasm_bias_add.js';
 import { wrapColumnSum } from './wasm_reduce.js';
@@ -23,7 +24,7 @@ function replaced(original: tf.KernelConfig | undefined, wrap: (f: tf.KernelFunc
 export const wasmKernelPatches: readonly KernelPatch[] = [
   {
     kernelName: 'Conv2DBackpropFilter',
-    description: 'added: transpose x and dy, one XNNPACK conv with dilation = stride',
+    description: 'added: SIMD loop (NHWC, Cout % 4 == 0), else transposes + one XNNPACK conv with dilation = stride',
     build: (original) => (original === undefined ? wasmConv2DBackpropFilterConfig : undefined),
   },
   {
@@ -38,8 +39,13 @@ export const wasmKernelPatches: readonly KernelPatch[] = [
   },
   {
     kernelName: 'Conv2DBackpropInput',
-    description: 'stride 1: one conv with the flipped, channel-swapped filter',
+    description: 'SIMD loop (NHWC, Cin or Cout % 4 == 0, any stride), else stride 1 as one XNNPACK conv',
     build: (original) => replaced(original, wrapConv2DBackpropInput),
+  },
+  {
+    kernelName: 'Conv2D',
+    description: 'stride 1: SIMD loop (shared with the input gradient), else XNNPACK',
+    build: (original) => replaced(original, wrapConv2D),
   },
   {
     kernelName: 'AvgPoolGrad',
