@@ -6,8 +6,9 @@
  * items; both threads claim items from one atomic word, NEXT = (generation << 16) | next item, with
  * compare-and-swap, so a claim can never leak into another job. The main thread starts computing at once: when
  * the worker is slow to wake (a loaded machine) the main thread simply takes more items, and it only waits for
- * items the worker actually claimed. The worker sleeps in Atomics.wait on NEXT between jobs (after a spin of a few
- * microseconds), is `unref()`ed so it never keeps the process alive, and is created lazily on the first job.
+ * items the worker actually claimed. Between jobs the worker waits in Atomics.wait on NEXT (short naps, then a
+ * sleep until notified; see WORKER_SOURCE), is `unref()`ed so it never keeps the process alive, and is created
+ * lazily on the first job.
  */
 import { isMainThread, Worker } from 'node:worker_threads';
 import { QatError } from '../../errors.js';
@@ -18,17 +19,28 @@ const PAGE = 65536;
 /** Upper limit of the shared memory (pages): 1 GiB of address space is reserved, pages are committed on growth. */
 const MAX_PAGES = 16384;
 /** Control words (Int32Array indices). */
-const NEXT = 0, DONE = 1, NCH = 2, QUIT = 3, ERR = 4, WITEMS = 5;
+const NEXT = 0, DONE = 1, NCH = 2, QUIT = 3, ERR = 4, WITEMS = 5, SLEEP = 6;
 /** Largest number of work items per job (the item index lives in the low 16 bits of NEXT). */
 export const MAX_ITEMS = 0xffff;
 
-/** Plain-JS source of the worker thread (run with {eval: true}). */
+/** After a job, the worker naps in short timed waits for this long (ms) before it sleeps until notified. */
+const NAP_WINDOW_MS = 20;
+/** Length of one nap (ms). */
+const NAP_MS = 0.1;
+
+/**
+ * Plain-JS source of the worker thread (run with {eval: true}). Between jobs it first naps (timed Atomics.wait,
+ * NAP_MS) and only after NAP_WINDOW_MS without work sleeps until notified, with SLEEP set. The main thread
+ * notifies only a sleeping worker: a notify wakes the worker on the caller's core on a loaded VM, which then
+ * preempts the main thread for the whole job; a napping worker wakes on its own core.
+ */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const memory = workerData.memory;
 const ex = new WebAssembly.Instance(new WebAssembly.Module(workerData.bytes), { env: { memory } }).exports;
 const ctl = new Int32Array(memory.buffer, 0, 16);
 let v = Atomics.load(ctl, ${NEXT});
+let last = performance.now();
 for (;;) {
   if (Atomics.load(ctl, ${QUIT}) !== 0) break;
   const n = Atomics.load(ctl, ${NCH});
@@ -39,10 +51,18 @@ for (;;) {
     Atomics.add(ctl, ${WITEMS}, 1);
     if (Atomics.add(ctl, ${DONE}, 1) + 1 === n) Atomics.notify(ctl, ${DONE});
     v = Atomics.load(ctl, ${NEXT});
+    last = performance.now();
     continue;
   }
-  for (let i = 0; i < 2000 && Atomics.load(ctl, ${NEXT}) === v; i++);
-  if (Atomics.load(ctl, ${NEXT}) === v) Atomics.wait(ctl, ${NEXT}, v);
+  for (let i = 0; i < 1000 && Atomics.load(ctl, ${NEXT}) === v; i++);
+  if (performance.now() - last < ${NAP_WINDOW_MS}) {
+    Atomics.wait(ctl, ${NEXT}, v, ${NAP_MS});
+  } else {
+    Atomics.store(ctl, ${SLEEP}, 1);
+    Atomics.wait(ctl, ${NEXT}, v);
+    Atomics.store(ctl, ${SLEEP}, 0);
+    last = performance.now();
+  }
   v = Atomics.load(ctl, ${NEXT});
 }
 `;
@@ -163,7 +183,8 @@ export class GemmPool {
     Atomics.store(ctl, NCH, n);
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, NEXT, this.gen << 16);
-    if (this.worker !== null) Atomics.notify(ctl, NEXT, 1);
+    // (seq-cst: either the worker's SLEEP store is seen here, or its wait sees the new NEXT and returns)
+    if (this.worker !== null && Atomics.load(ctl, SLEEP) === 1) Atomics.notify(ctl, NEXT, 1);
     const t0 = performance.now();
     let mine = 0;
     let failure: unknown = null;
