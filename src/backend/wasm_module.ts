@@ -30,19 +30,26 @@ export function backendMemory(backend: unknown): object | undefined {
  * wasm backend's heap, or null when the engine cannot compile it (no SIMD) or the backend is not tfjs' wasm.
  */
 export class HeapModule<E> {
+  /** Every module created in this process (for the test that all of them compile: a rejected module falls back silently). */
+  static readonly created: Array<HeapModule<unknown>> = [];
   private compiled: object | null | undefined;
+  /** Why the engine rejected the module (null when it compiled or was not tried yet). */
+  compileError: unknown = null;
   private readonly instances = new WeakMap<object, E | null>();
 
   /** @param bytes the module (from `assemble`), importing `env.memory`. */
-  constructor(private readonly bytes: Uint8Array) {}
+  constructor(private readonly bytes: Uint8Array) {
+    HeapModule.created.push(this as HeapModule<unknown>);
+  }
 
   /** The compiled module, or null when this engine rejects it. */
   module(): object | null {
     if (this.compiled === undefined) {
       try {
         this.compiled = wasmApi === undefined ? null : new wasmApi.Module(this.bytes);
-      } catch {
+      } catch (e) {
         this.compiled = null;
+        this.compileError = e;
       }
     }
     return this.compiled;

@@ -216,8 +216,9 @@ const percentileStat: KF = (bn) => ({ inputs, backend, attrs }) => {
   const relu = bool(a, 'relu');
   const k = simd(bn, backend, true, { minF: 0, maxF: 0, zp: 0 });
   const n = x.shape.reduce((p, q) => p * q, 1);
-  // wasm scratch on the heap: the 16-element block maxima (j > 1) and relu(x) (relu), freed before returning.
-  const scratch = k !== null && (j > 1 || relu) ? asWasmBackend(backend).makeOutput([(relu ? n : 0) + Math.ceil(n / 16)], 'float32') : null;
+  // wasm scratch on the heap: relu(x) (relu) and the block maxima of each level (j > 1), freed before returning.
+  const levels = Math.ceil(n / 16) + Math.ceil(n / 256) + Math.ceil(n / 4096) + 16;
+  const scratch = k !== null && (j > 1 || relu) ? asWasmBackend(backend).makeOutput([(relu ? n : 0) + levels], 'float32') : null;
   const { views, finish } = kernelViews(bn, backend, [x, ...(scratch === null ? [] : [scratch])], [{ shape: [], dtype: 'float32' }, { shape: [], dtype: 'int32' }]);
   const xv0 = f32View(views.ins[0], 'x');
   const sv = scratch === null ? null : f32View(views.ins[1], 'scratch');

@@ -89,7 +89,8 @@ export function simdAbsEqIndices(k: SimdExports, x: Float32Array, m: number): nu
 /**
  * The j-th largest |x| (ties by ascending index, as tf.topk). j = 1: SIMD max + first index. j > 1: SIMD maxima of
  * 16-element blocks, the j-th largest block maximum tau bounds the answer from below, so only blocks whose maximum
- * reaches tau (plus the tail) are searched exactly. `blocks` is scratch on the heap with >= n/16 floats.
+ * reaches tau (plus the tail) are searched exactly; tau itself is found the same way over the block maxima when
+ * `blocks` has room after its first n/16 floats (scratch on the heap: n/16 + n/256 + ... floats for every level).
  */
 export function simdSelectTopAbs(k: SimdExports, x: Float32Array, j: number, blocks: Float32Array | null): TopAbs {
   const n = x.length;
@@ -103,7 +104,8 @@ export function simdSelectTopAbs(k: SimdExports, x: Float32Array, j: number, blo
   const nBlocks = Math.floor(n / 16);
   if (blocks === null || nBlocks < 4 * j || blocks.length < nBlocks) return selectTopAbs(x, j);
   k.absMaxBlocks(x.byteOffset, blocks.byteOffset, nBlocks);
-  const tau = selectTopAbs(blocks.subarray(0, nBlocks), j).value;
+  // The j-th largest block maximum, by the same method one level up (blocks of blocks) while the rest of the scratch allows.
+  const tau = simdSelectTopAbs(k, blocks.subarray(0, nBlocks), j, blocks.length > nBlocks ? blocks.subarray(nBlocks) : null).value;
   const top = new TopAbsCollector(x, j);
   for (let b = 0; b < nBlocks; b++) {
     if (blocks[b]! < tau) continue;
