@@ -6,7 +6,7 @@
  *
  * A is read in place through (row stride, k stride), so A or A^T need no packing; B is packed per panel of 8
  * columns (k-major, zero-padded) by `pack`, which reads B or B^T through (k stride, column stride). The micro-kernel
- * `kern<MR>` keeps an MR x 8 block of C in 2*MR f32x4 accumulators and adds one product per k (f32x4.mul then
+ * `kern_<mode><mr>` keeps an mr x 8 block of C in 2*MR f32x4 accumulators and adds one product per k (f32x4.mul then
  * f32x4.add, no fused multiply-add), so every element of C is the same k-ordered float32 sum whatever MR, the
  * chunking or the thread that computes it: results do not depend on the thread count.
  *
@@ -161,7 +161,7 @@ function kernFn(mr: number, mode: AMode): WasmFn {
 }
 
 // chunk(c, tid): work item c = (panel group c / nRowBlocks, row block c % nRowBlocks)
-function chunkFn(fPack: number, fKern: (mr: number, mode: AMode) => number, MR: number): WasmFn {
+function chunkFn(fPack: number, fKern: (mr: number, mode: AMode) => number, mrMax: number): WasmFn {
   const [c, tid, p, p1, buf, n0, i, i1, aP, cP, bi, rem, ncols] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
   const args = [
     ...get(aP), ...hdr(HDR.sam), ...hdr(HDR.sak), ...get(buf), ...hdr(HDR.K), ...get(cP), ...hdr(HDR.ldc), ...get(bi),
@@ -171,7 +171,7 @@ function chunkFn(fPack: number, fKern: (mr: number, mode: AMode) => number, MR: 
     ...hdr(HDR.amode), ...op.if, ...args, ...op.call(fKern(mr, 'col')), ...op.else, ...args, ...op.call(fKern(mr, 'row')), ...op.end,
   ];
   const remainder: number[] = [];
-  for (let r = 1; r < MR; r++) remainder.push(...get(rem), ...i32c(r), ...op.i32Eq, ...op.if, ...kcall(r), ...op.end);
+  for (let r = 1; r < mrMax; r++) remainder.push(...get(rem), ...i32c(r), ...op.i32Eq, ...op.if, ...kcall(r), ...op.end);
   const body: number[] = [
     ...get(c), ...hdr(HDR.nRowBlocks), 0x6e /* i32.div_u */, ...hdr(HDR.ppc), ...op.i32Mul, ...set(p),
     ...minI([...get(p), ...hdr(HDR.ppc), ...op.i32Add], hdr(HDR.nPanels)), ...set(p1),
@@ -186,12 +186,12 @@ function chunkFn(fPack: number, fKern: (mr: number, mode: AMode) => number, MR: 
       ...hdr(HDR.pA), ...get(i), ...hdr(HDR.sam), ...op.i32Mul, ...op.i32Add, ...set(aP),
       ...hdr(HDR.pC), ...get(i), ...hdr(HDR.ldc), ...op.i32Mul, ...op.i32Add, ...get(n0), ...i32c(4), ...op.i32Mul, ...op.i32Add, ...set(cP),
       ...hdr(HDR.pBias), ...get(n0), ...i32c(4), ...op.i32Mul, ...op.i32Add, ...set(bi),
-      ...get(i1), ...i32c(MR), ...op.i32Sub, ...set(rem), // full blocks while i <= i1 - MR
+      ...get(i1), ...i32c(mrMax), ...op.i32Sub, ...set(rem), // full blocks while i <= i1 - mrMax
       ...op.block, ...op.loop, ...get(i), ...get(rem), ...op.i32GtS, ...op.brIf(1),
-      ...kcall(MR),
-      ...get(aP), ...hdr(HDR.sam), ...i32c(MR), ...op.i32Mul, ...op.i32Add, ...set(aP),
-      ...get(cP), ...hdr(HDR.ldc), ...i32c(MR), ...op.i32Mul, ...op.i32Add, ...set(cP),
-      ...get(i), ...i32c(MR), ...op.i32Add, ...set(i), ...op.br(0), ...op.end, ...op.end,
+      ...kcall(mrMax),
+      ...get(aP), ...hdr(HDR.sam), ...i32c(mrMax), ...op.i32Mul, ...op.i32Add, ...set(aP),
+      ...get(cP), ...hdr(HDR.ldc), ...i32c(mrMax), ...op.i32Mul, ...op.i32Add, ...set(cP),
+      ...get(i), ...i32c(mrMax), ...op.i32Add, ...set(i), ...op.br(0), ...op.end, ...op.end,
       ...get(i1), ...get(i), ...op.i32Sub, ...set(rem),
       ...remainder,
       ...get(p), ...i32c(1), ...op.i32Add, ...set(p),
@@ -208,7 +208,10 @@ export interface GemmExports {
   pack(src: number, sbk: number, sbn: number, K: number, ncols: number, dst: number): void;
 }
 
-/** The GEMM module's bytes, importing a shared memory with the given page limits. */
+/**
+ * The GEMM module's bytes, importing a shared memory with the given page limits; `mrMax` rows in the main
+ * micro-kernel (other values than MR are for experiments: 5 and 6 measured slower, 3 no faster).
+ */
 export function gemmModuleBytes(minPages: number, maxPages: number, mrMax = MR): Uint8Array {
   const fns: WasmFn[] = [packFn()];
   for (const mode of A_MODES) for (let mr = 1; mr <= mrMax; mr++) fns.push(kernFn(mr, mode));
