@@ -6,8 +6,8 @@
  *
  * A is read in place through (row stride, k stride), so A or A^T need no packing; B is packed per panel of 8
  * columns (k-major, zero-padded) by `pack`, which reads B or B^T through (k stride, column stride). The micro-kernel
- * `kern_<mode><mr>` keeps an mr x 8 block of C in 2*MR f32x4 accumulators and adds one product per k (f32x4.mul then
- * f32x4.add, no fused multiply-add), so every element of C is the same k-ordered float32 sum whatever MR, the
+ * `kern_<mode><mr>` keeps an mr x 8 block of C in 2*mr f32x4 accumulators and adds one product per k (f32x4.mul then
+ * f32x4.add, no fused multiply-add), so every element of C is the same k-ordered float32 sum whatever mr, the
  * chunking or the thread that computes it: results do not depend on the thread count.
  *
  * `chunk(c, tid)` computes work item c of the job described in the header (see {@link HDR}) with thread tid's
