@@ -16,8 +16,11 @@ import { wasmApi, type WasmMemoryLike } from '../wasm_module.js';
 import { gemmModuleBytes, HEADER_BYTES, type GemmExports } from './gemm_simd.js';
 
 const PAGE = 65536;
-/** Upper limit of the shared memory (pages): 1 GiB of address space is reserved, pages are committed on growth. */
-const MAX_PAGES = 16384;
+/**
+ * Upper limit of the shared memory (pages, 256 MiB): its address space is reserved up front, pages are committed on
+ * growth and kept (a shared memory cannot shrink); larger matmuls run on the original kernels.
+ */
+const MAX_PAGES = 4096;
 /** Control words (Int32Array indices). */
 const NEXT = 0, DONE = 1, NCH = 2, QUIT = 3, ERR = 4, WITEMS = 5, SLEEP = 6;
 /** Largest number of work items per job (the item index lives in the low 16 bits of NEXT). */
