@@ -221,4 +221,12 @@ describe('wasm GEMM worker and memory', function () {
       else process.env['TFJS_QAT_THREADS'] = saved;
     }
   });
+
+  it('a product over the shared-memory limit is declined (the kernel then uses the original path)', function () {
+    if (gemmPool() === null) this.skip();
+    const tiny = new Float32Array(1);
+    const job: GemmJob = { m: 8192, n: 8192, k: 8192, transA: false, transB: false, bias: null, relu: false };
+    expect(gemmF32(tiny, tiny, tiny, job)).to.equal(false);
+    expect(Number.isNaN(tiny[0])).to.equal(false);
+  });
 });
