@@ -29,7 +29,7 @@ export const MAX_ITEMS = 0xffff;
 /** After a job, the worker naps in short timed waits for this long (ms) before it sleeps until notified. */
 const NAP_WINDOW_MS = 10;
 /** Length of one nap (ms): a job waits up to this long for the worker; each nap costs ~30-60 us of CPU on this VM. */
-const NAP_MS = 0.2;
+const NAP_MS = 0.1;
 
 /**
  * Plain-JS source of the worker thread (run with {eval: true}). Between jobs it first naps (timed Atomics.wait,
