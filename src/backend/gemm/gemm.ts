@@ -40,12 +40,15 @@ export interface GemmStats {
   readonly hasWorker: boolean;
   /** Jobs where the calling thread waited long for the worker (each starts a back-off to one thread). */
   readonly lateJobs: number;
+  /** Parallel jobs the calling thread computed alone because the worker was asleep (idle > 20 ms). */
+  readonly aloneJobs: number;
 }
 
 /** Counters: matmuls run on the GEMM, work items the worker computed, straggling jobs. */
 export function gemmStats(): GemmStats {
-  if (!pool) return { calls, workerItems: 0, hasWorker: false, lateJobs: 0 };
-  return { calls, workerItems: pool.workerItems, hasWorker: pool.hasWorker, lateJobs: pool.lateJobs };
+  if (!pool) return { calls, workerItems: 0, hasWorker: false, lateJobs: 0, aloneJobs: 0 };
+  const { workerItems, hasWorker, lateJobs, aloneJobs } = pool;
+  return { calls, workerItems, hasWorker, lateJobs, aloneJobs };
 }
 
 /** Smallest job (2*M*N*K flops) that the worker thread shares; smaller ones run on the calling thread only. */

@@ -27,15 +27,16 @@ const NEXT = 0, DONE = 1, NCH = 2, QUIT = 3, ERR = 4, WITEMS = 5, SLEEP = 6;
 export const MAX_ITEMS = 0xffff;
 
 /** After a job, the worker naps in short timed waits for this long (ms) before it sleeps until notified. */
-const NAP_WINDOW_MS = 10;
+const NAP_WINDOW_MS = 20;
 /** Length of one nap (ms): a job waits up to this long for the worker; each nap costs ~30-60 us of CPU on this VM. */
 const NAP_MS = 0.1;
 
 /**
  * Plain-JS source of the worker thread (run with {eval: true}). Between jobs it first naps (timed Atomics.wait,
- * NAP_MS) and only after NAP_WINDOW_MS without work sleeps until notified, with SLEEP set. The main thread
- * notifies only a sleeping worker: a notify wakes the worker on the caller's core on a loaded VM, which then
- * preempts the main thread for the whole job; a napping worker wakes on its own core.
+ * NAP_MS) and only after NAP_WINDOW_MS without work sleeps until notified, with SLEEP set. The main thread never
+ * hands a job to a sleeping worker: measured on the 2-vCPU VM, a notify put the woken worker on the notifying
+ * thread's core, where it ran the whole job while the main thread waited for its core; a napping worker wakes on
+ * its own core. So the main thread computes a job alone when the worker sleeps and notifies it afterwards.
  */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
@@ -101,6 +102,8 @@ export class GemmPool {
   private skipJobs = 0;
   /** Jobs where this thread waited long for the worker (each starts a back-off). */
   lateJobs = 0;
+  /** Jobs this thread computed alone because the worker was asleep (it is woken after them). */
+  aloneJobs = 0;
 
   private constructor(memory: WasmMemoryLike, bytes: Uint8Array, exports: GemmExports) {
     this.memory = memory;
@@ -181,12 +184,19 @@ export class GemmPool {
     }
     this.startWorker();
     const ctl = this.ctl;
+    if (this.worker !== null && Atomics.load(ctl, SLEEP) === 1) {
+      // A sleeping worker is not given this job (a notify now can put it on this core for the whole job): this
+      // thread computes it, then wakes the worker, which finds no work and naps, ready for the next jobs.
+      for (let c = 0; c < n; c++) ex.chunk(c, 0);
+      Atomics.notify(ctl, NEXT, 1);
+      this.aloneJobs++;
+      return;
+    }
     this.gen = (this.gen + 1) & 0x7fff;
     Atomics.store(ctl, NCH, n);
     Atomics.store(ctl, DONE, 0);
+    // (seq-cst: a worker that stores SLEEP after the load above sees this NEXT in its wait, which returns at once)
     Atomics.store(ctl, NEXT, this.gen << 16);
-    // (seq-cst: either the worker's SLEEP store is seen here, or its wait sees the new NEXT and returns)
-    if (this.worker !== null && Atomics.load(ctl, SLEEP) === 1) Atomics.notify(ctl, NEXT, 1);
     const t0 = performance.now();
     let mine = 0;
     let failure: unknown = null;
