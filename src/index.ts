@@ -6,6 +6,7 @@ import './layers/register.js';
 
 export * from './errors.js';
 export * from './backend/use_backend.js';
+export { setGemmThreads, gemmThreads, shutdownGemm, gemmStats, type GemmStats } from './backend/gemm/gemm.js';
 export * from './quant/index.js';
 export * from './layers/index.js';
 export * from './training/index.js';

@@ -26,7 +26,7 @@ describe('backend: tfjs-qat wasm modules', () => {
     ] });
     const opt = makeOptimizer('adam', 1e-3);
     const x = tf.randomUniform([16, 8, 8, 1], 0, 1, 'float32', 1);
-    for (let i = 0; i < 2; i++) tf.dispose(opt.minimize(() => tf.sum(tf.square(m.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, true));
+    for (let i = 0; i < 2; i++) opt.minimize(() => tf.sum(tf.square(m.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, true)?.dispose();
     expect(HeapModule.created.length).to.be.greaterThan(8);
     const failed = HeapModule.created.map((h, i) => [i, h.module() === null ? String(h.compileError) : ''] as const).filter(([, e]) => e !== '');
     expect(failed).to.deep.equal([]);

@@ -29,12 +29,12 @@ export const wasmKernelPatches: readonly KernelPatch[] = [
   },
   {
     kernelName: 'BatchMatMul',
-    description: 'transposed operands are transposed first so XNNPACK runs',
+    description: 'float32 batch-1 products >= 256 KFLOP: tfjs-qat SIMD GEMM on 2 threads (src/backend/gemm); else transposed operands are transposed first so XNNPACK runs',
     build: (original) => replaced(original, wrapTransposedMatMul),
   },
   {
     kernelName: '_FusedMatMul',
-    description: 'transposed operands are transposed first so XNNPACK runs',
+    description: 'float32 batch-1 products >= 256 KFLOP: tfjs-qat SIMD GEMM on 2 threads (src/backend/gemm); else transposed operands are transposed first so XNNPACK runs',
     build: (original) => replaced(original, wrapTransposedMatMul),
   },
   {
