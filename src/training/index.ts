@@ -8,6 +8,7 @@ export { type Callback, type CallbackEntry, type TrainingContext, type BatchCont
 export { type TrainSplit } from './split.js';
 export { type OptimizerName, type OptimizerSpec, getLearningRate, setLearningRate } from './optimizers.js';
 export { FusedAdam, fusedAdam } from './fused_adam.js';
+export { softmaxCrossEntropy } from './losses.js';
 export { type FeatureInput, type TargetInput, type FlatArray } from './data.js';
 export { type Label } from './labels.js';
 export { makeRng, type Rng } from './rng.js';
