@@ -21,8 +21,9 @@
  * logResult to float32 and is off the exact value by up to ~ulp(|logits|) per term (it differs from ours by > 1e-6
  * relative only where it is itself > 1e-6 off). The gradient instead reproduces tfjs' float32 rounding of lse per
  * backend (see `LseRounding`) and then f32(dy_r · f32(f32(exp(f32(x − lse))) − label)), so it matches tfjs' to
- * ~1 ulp (bit-identical on cpu). The backward kernel recomputes lse from the saved inputs (cheaper than a second
- * output tensor for [128, 10]).
+ * ~1e-7 of the largest gradient. The forward computes that softmax too (one exp per element serves both) and
+ * keeps it in a WeakMap keyed by the logits' dataId, so the backward kernel is one multiply-subtract per element;
+ * when it misses (other labels, a direct call) it recomputes from the saved inputs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { QatError } from '../errors.js';
@@ -40,65 +41,88 @@ export const SOFTMAX_CE_BACKENDS = ['wasm', 'cpu'] as const;
 /** Input values: a Float32Array on wasm; on cpu a float32 tensor may also be backed by an Int32Array (e.g. a cast). */
 export type Values = Float32Array | Int32Array | Uint8Array;
 
-/** max and log Σ exp(x − max) of the row at `off`, in float64. */
-function rowMaxLogSum(x: Values, off: number, classes: number): [number, number] {
-  let max = -Infinity;
-  for (let j = 0; j < classes; j++) { const v = x[off + j]!; if (v > max) max = v; }
-  let s = 0;
-  for (let j = 0; j < classes; j++) s += Math.exp(x[off + j]! - max);
-  return [max, Math.log(s)];
-}
-
-/**
- * The mean over rows of Σ_j labels·(lse − logits), all in float64 (lse unrounded): the exact loss to ~1e-15 before
- * the final float32 rounding. (tfjs rounds lse and logits − lse to float32, which costs it up to ~ulp(|logits|) per
- * term: 1e-6 relative and more when the loss is small next to the logits; this loop does not reproduce that error.)
- */
-export function softmaxCELossLoop(labels: Values, logits: Values, rows: number, classes: number): number {
-  let total = 0;
-  for (let r = 0; r < rows; r++) {
-    const off = r * classes;
-    const [max, logSum] = rowMaxLogSum(logits, off, classes);
-    // lse − x = (max − x) + logSum: max − x is exact in float64 for float32 inputs
-    for (let j = 0; j < classes; j++) total += labels[off + j]! * ((max - logits[off + j]!) + logSum);
-  }
-  return total / rows;
-}
-
 /**
  * How tfjs' backend rounds inside logSumExp: 'wasm' sums f32(exp) sequentially in float32 and takes a float32 log
  * of it; 'cpu' sums f32(exp) in float64 (its Sum kernel accumulates in a JS number) and stores the sum as float32.
  */
 export type LseRounding = 'wasm' | 'cpu';
 
-/** tfjs' float32 lse of the row at `off`: f32(max + f32(log(sum of f32(exp(f32(x − max)))))). */
-function tfjsRowLse(x: Values, off: number, classes: number, rounding: LseRounding): number {
+let scratch = new Float64Array(16);
+
+/**
+ * One pass over [rows, classes] logits, one exp per element. Returns the loss, the mean over rows of
+ * Σ_j labels·(lse − logits) in float64 (lse unrounded: the exact loss to ~1e-10 before its float32 rounding; tfjs
+ * rounds lse and logits − lse to float32, which costs it up to ~ulp(|logits|) per term, i.e. 1e-6 relative and more
+ * when the loss is small next to the logits; that error is not reproduced). Writes into `probs` (when given) tfjs'
+ * float32 softmax f32(exp(f32(x − lse32))) with lse32 = f32(max + f32(log(Σ f32(exp(f32(x − max)))))) summed the
+ * way `rounding`'s backend sums it: so softmax follows tfjs' lse to the ulp even where that lse is 1 ulp off the
+ * exact value (at |logits| ~ 80 that ulp moves softmax by ~8e-6 relative). softmax is taken as
+ * exp(f32(x − max))·exp(max − lse32): within p·|log p|·2⁻²⁴ ≤ 2.2e-8 of exp(f32(x − lse32)) before rounding.
+ * The exact loss uses exp(x − max) = exp(a)·(1 + (x − max − a)) with a = f32(x − max) (|x − max − a| ≤ 1e-5, so the
+ * dropped second-order term is ≤ 5e-11 relative).
+ */
+export function softmaxCEForwardLoop(
+  labels: Values, logits: Values, rows: number, classes: number, rounding: LseRounding, probs?: Float32Array,
+): number {
   const f = Math.fround;
-  let max = -Infinity;
-  for (let j = 0; j < classes; j++) { const v = x[off + j]!; if (v > max) max = v; }
-  let s = 0;
-  if (rounding === 'wasm') for (let j = 0; j < classes; j++) s = f(s + f(Math.exp(f(x[off + j]! - max))));
-  else for (let j = 0; j < classes; j++) s += f(Math.exp(f(x[off + j]! - max)));
-  return f(max + f(Math.log(f(s))));
+  if (scratch.length < classes) scratch = new Float64Array(classes);
+  const e = scratch;
+  const f32Sum = rounding === 'wasm';
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const off = r * classes;
+    let max = -Infinity;
+    for (let j = 0; j < classes; j++) { const v = logits[off + j]!; if (v > max) max = v; }
+    let exact = 0;
+    let s32 = 0;
+    for (let j = 0; j < classes; j++) {
+      const d = logits[off + j]! - max; // exact in float64 for float32 inputs
+      const a = f(d);
+      const ea = Math.exp(a);
+      e[j] = ea;
+      exact += ea * (1 + (d - a));
+      s32 = f32Sum ? f(s32 + f(ea)) : s32 + f(ea);
+    }
+    const logSum = Math.log(exact);
+    // lse − x = (max − x) + logSum, max − x exact
+    for (let j = 0; j < classes; j++) total += labels[off + j]! * ((max - logits[off + j]!) + logSum);
+    if (probs !== undefined) {
+      const lse32 = f(max + f(Math.log(f(s32))));
+      const scale = Math.exp(max - lse32);
+      for (let j = 0; j < classes; j++) probs[off + j] = e[j]! * scale;
+    }
+  }
+  return total / rows;
+}
+
+/** ∂loss/∂logits into `out`: f32(f32(dy/rows) · f32(probs − labels)), tfjs' custom gradient (probs: tfjs' softmax). */
+export function softmaxCEGradLoop(dy: number, labels: Values, probs: Float32Array, rows: number, out: Float32Array): void {
+  const f = Math.fround;
+  const dyRow = f(f(dy) / rows);
+  for (let i = 0; i < probs.length; i++) out[i] = f(dyRow * f(probs[i]! - labels[i]!));
 }
 
 /**
- * ∂loss/∂logits into `out`: f32(f32(dy/rows) · f32(f32(exp(f32(logits − lse))) − label)), tfjs' custom gradient,
- * with lse rounded the way `rounding`'s backend rounds it (so softmax matches tfjs' to ~1 ulp even where tfjs' lse
- * is 1 ulp off the exact value, which at |logits| ~ 80 moves softmax by ~8e-6 relative).
+ * tfjs' softmax of the logits each forward call saw, for the backward kernel: keyed by the logits' dataId (tensor
+ * data is immutable, and the tape's saved copy of logits shares that dataId), valid for the labels' dataId stored
+ * with it. A WeakMap: an entry goes with its tensor data. Backward calls that miss recompute.
  */
-export function softmaxCEGradLoop(
-  dy: number, labels: Values, logits: Values, rows: number, classes: number, out: Float32Array, rounding: LseRounding,
-): void {
-  const f = Math.fround;
-  const dyRow = f(f(dy) / rows);
-  for (let r = 0; r < rows; r++) {
-    const off = r * classes;
-    const lse = tfjsRowLse(logits, off, classes, rounding);
-    for (let j = 0; j < classes; j++) {
-      out[off + j] = f(dyRow * f(f(Math.exp(f(logits[off + j]! - lse))) - labels[off + j]!));
-    }
-  }
+const probsCache = new WeakMap<object, { labels: object; probs: Float32Array }>();
+
+function probsFor(labels: tf.TensorInfo, logits: tf.TensorInfo, l: Values, z: Values, rows: number, classes: number, rounding: LseRounding): Float32Array {
+  const hit = probsCache.get(logits.dataId);
+  if (hit !== undefined && hit.labels === labels.dataId) return hit.probs;
+  const probs = new Float32Array(rows * classes);
+  softmaxCEForwardLoop(l, z, rows, classes, rounding, probs);
+  return probs;
+}
+
+/** The forward for one backend: the loss, and tfjs' softmax cached for the backward. */
+function forward(labels: tf.TensorInfo, logits: tf.TensorInfo, l: Values, z: Values, rows: number, classes: number, rounding: LseRounding): number {
+  const probs = new Float32Array(rows * classes);
+  const loss = softmaxCEForwardLoop(l, z, rows, classes, rounding, probs);
+  probsCache.set(logits.dataId, { labels: labels.dataId, probs });
+  return loss;
 }
 
 // ---------------------------------------------------------------- kernels
@@ -141,7 +165,7 @@ function wasmForward({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const [labels, logits, rows, classes] = readPair(inputs, SOFTMAX_CE_KERNEL);
   const out = b.makeOutput([], 'float32'); // allocate first: malloc may detach earlier heap views
   const v = (t: tf.TensorInfo, k: string): Float32Array => f32View(b.typedArrayFromHeap(t), SOFTMAX_CE_KERNEL, k);
-  v(out, 'out')[0] = softmaxCELossLoop(v(labels, 'labels'), v(logits, 'logits'), rows, classes);
+  v(out, 'out')[0] = forward(labels, logits, v(labels, 'labels'), v(logits, 'logits'), rows, classes, 'wasm');
   return out;
 }
 
@@ -151,7 +175,9 @@ function wasmBackward({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const dy = readDy(inputs);
   const out = b.makeOutput([rows, classes], 'float32');
   const v = (t: tf.TensorInfo, k: string): Float32Array => f32View(b.typedArrayFromHeap(t), SOFTMAX_CE_GRAD_KERNEL, k);
-  softmaxCEGradLoop(v(dy, 'dy')[0]!, v(labels, 'labels'), v(logits, 'logits'), rows, classes, v(out, 'out'), 'wasm');
+  const l = v(labels, 'labels');
+  const probs = probsFor(labels, logits, l, v(logits, 'logits'), rows, classes, 'wasm');
+  softmaxCEGradLoop(v(dy, 'dy')[0]!, l, probs, rows, v(out, 'out'));
   return out;
 }
 
@@ -159,7 +185,7 @@ function cpuForward({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const b = asCpuBackend(backend);
   const [labels, logits, rows, classes] = readPair(inputs, SOFTMAX_CE_KERNEL);
   const v = (t: tf.TensorInfo, k: string): Values => cpuView(b.readSync(t.dataId), SOFTMAX_CE_KERNEL, k);
-  const loss = softmaxCELossLoop(v(labels, 'labels'), v(logits, 'logits'), rows, classes);
+  const loss = forward(labels, logits, v(labels, 'labels'), v(logits, 'logits'), rows, classes, 'cpu');
   return b.makeTensorInfo([], 'float32', Float32Array.of(loss));
 }
 
@@ -169,7 +195,8 @@ function cpuBackward({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const dy = readDy(inputs);
   const v = (t: tf.TensorInfo, k: string): Values => cpuView(b.readSync(t.dataId), SOFTMAX_CE_GRAD_KERNEL, k);
   const out = new Float32Array(rows * classes);
-  softmaxCEGradLoop(v(dy, 'dy')[0]!, v(labels, 'labels'), v(logits, 'logits'), rows, classes, out, 'cpu');
+  const l = v(labels, 'labels');
+  softmaxCEGradLoop(v(dy, 'dy')[0]!, l, probsFor(labels, logits, l, v(logits, 'logits'), rows, classes, 'cpu'), rows, out);
   return b.makeTensorInfo([rows, classes], 'float32', out);
 }
 

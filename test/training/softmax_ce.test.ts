@@ -139,6 +139,27 @@ describe('training/softmaxCrossEntropy (fused QatSoftmaxCE)', () => {
     }
   });
 
+  it('gives the right gradient when the cached softmax does not apply (same logits, other labels; direct kernel call)', async () => {
+    for (const backend of ['wasm', 'cpu']) {
+      await onBackend(backend, () => {
+        const l1 = makeLabels('onehot', 32, 10, 21);
+        const l2 = makeLabels('soft', 32, 10, 22);
+        const z = tf.randomUniform([32, 10], -20, 20, 'float32', 23);
+        // two forwards on the same logits: the first one's backward misses the cache (it holds l2's softmax)
+        const two = (f: LossFn) => (q: tf.Tensor): tf.Scalar => tf.add(f(l1, q), tf.mul(f(l2, q), 3));
+        const [gRef, gOurs] = tf.tidy(() => [tf.grad(two(tfjsLoss))(z), tf.grad(two(softmaxCrossEntropy))(z)]);
+        expect(relMaxDiff(gOurs!.dataSync() as Float32Array, gRef!.dataSync() as Float32Array)).to.be.at.most(1e-6);
+        // the backward kernel alone, on tensors no forward has seen
+        const fresh = tf.randomUniform([32, 10], -5, 5, 'float32', 24);
+        const dy = tf.scalar(0.75);
+        const direct = tf.engine().runKernel(SOFTMAX_CE_GRAD_KERNEL, { dy, labels: l2, logits: fresh }) as tf.Tensor;
+        const ref = tf.tidy(() => tf.grad((q: tf.Tensor) => tf.mul(tfjsLoss(l2, q), 0.75))(fresh));
+        expect(relMaxDiff(direct.dataSync() as Float32Array, ref.dataSync() as Float32Array)).to.be.at.most(1e-6);
+        tf.dispose([l1, l2, z, gRef!, gOurs!, fresh, dy, direct, ref]);
+      });
+    }
+  });
+
   it('leaks no tensors (forward, gradients, a few descent steps)', () => {
     const labels = makeLabels('soft', 16, 5, 3);
     const w0 = tf.randomNormal([4, 5], 0, 1, 'float32', 4);
