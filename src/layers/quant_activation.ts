@@ -10,8 +10,8 @@ import { ConfigError } from '../errors.js';
 import { actQuant, ACT_PRESETS, type ActPresetName } from '../quant/presets.js';
 import type { ActQuantConfig } from '../quant/config.js';
 import { normalizeEnum } from '../quant/config.js';
-import { activationScaleStep, learnedValueFromBuffer, needsLearnedSwitch, actThreshold } from '../quant/act_scale.js';
-import { fakeQuantize, quantizeToInt } from '../quant/fake_quant.js';
+import { activationScaleParts, activationScaleStep, learnedValueFromBuffer, needsLearnedSwitch, actThreshold } from '../quant/act_scale.js';
+import { fakeQuantize, fakeQuantizeClipped, quantizeToInt } from '../quant/fake_quant.js';
 import { replaceKept, type QuantMeta, type QuantOutputProvider } from './quant_meta.js';
 import { singleTensor } from './util.js';
 
@@ -106,9 +106,15 @@ export abstract class QuantActivation extends tf.layers.Layer implements QuantOu
       // QuantReLU: the ReLU is fused into the statistic and into the quantizer (relu(x) is never a separate tensor).
       const relu = this.applyRelu;
       const state = { counter, buffer: v.buffer.read(), value: v.value.read() };
-      const step = activationScaleStep(x0, this.quant, state, training, { relu });
+      const step = activationScaleParts(x0, this.quant, state, training, { relu });
       if (step.buffer !== undefined) v.buffer.write(step.buffer);
       if (step.counter !== counter) this.writeCounter(step.counter);
+      if (step.clip !== undefined) {
+        // scale = clip / T, folded into the quantizer kernel
+        const { out, scale } = fakeQuantizeClipped(x0, step.clip, step.threshold, { ...this.quant, clampGrad: 'mask', relu });
+        this.lastScale = replaceKept(this.lastScale, scale);
+        return out;
+      }
       this.lastScale = replaceKept(this.lastScale, step.scale);
       return fakeQuantize(x0, { ...this.quant, scale: step.scale, clampGrad: 'mask', relu });
     });

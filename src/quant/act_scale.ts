@@ -42,6 +42,20 @@ export function actThreshold(cfg: ActQuantConfig): number {
 }
 
 /**
+ * One forward of the activation scale, split where the scale is a plain division: `clip` with scale = clip / T
+ * (`threshold`), so the caller can fold the division into the quantizer (`fakeQuantizeClipped`); power-of-two and
+ * constant scales come as `scale`. Exactly one of the two is set.
+ */
+export type ActScaleParts = ({ readonly clip: tf.Tensor; readonly scale?: undefined } | { readonly scale: tf.Tensor; readonly clip?: undefined }) & {
+  /** The divisor T of `clip`. */
+  readonly threshold: number;
+  /** New buffer value, when it changes. */
+  readonly buffer?: tf.Tensor;
+  /** New counter. */
+  readonly counter: number;
+};
+
+/**
  * One forward of the activation scale. `statsInput` is what the statistic is taken over (|x| of the raw
  * input for QuantIdentity, relu(x) for QuantReLU: pass the layer input x with `relu: true`, which takes the
  * statistic of relu(x) without materializing it). Must run inside a tidy/tape owned by the caller.
@@ -49,29 +63,38 @@ export function actThreshold(cfg: ActQuantConfig): number {
 export function activationScaleStep(
   statsInput: tf.Tensor, cfg: ActQuantConfig, state: ActQuantState, training: boolean, options: { relu?: boolean } = {},
 ): ActScaleStep {
+  const p = activationScaleParts(statsInput, cfg, state, training, options);
+  const scale = p.clip !== undefined ? tf.div(p.clip, p.threshold) : p.scale;
+  return p.buffer !== undefined ? { scale, buffer: p.buffer, counter: p.counter } : { scale, counter: p.counter };
+}
+
+/** `activationScaleStep` with the division clip / T left to the caller where the scale is one (see ActScaleParts). */
+export function activationScaleParts(
+  statsInput: tf.Tensor, cfg: ActQuantConfig, state: ActQuantState, training: boolean, options: { relu?: boolean } = {},
+): ActScaleParts {
   const T = actThreshold(cfg);
   const pot = cfg.restrict === 'powerOfTwo';
+  const counter = state.counter;
   if (cfg.scaling.kind === 'const') {
-    return { scale: tf.scalar(cfg.scaling.scale), counter: state.counter };
+    return { scale: tf.scalar(cfg.scaling.scale), threshold: T, counter };
   }
   const { collectStatsSteps: steps, momentum, percentile } = cfg.scaling;
   if (!training) {
-    if (state.counter <= steps) {
+    if (counter <= steps) {
       const clip = tf.abs(state.buffer);
-      return { scale: pot ? exactPow2Ceil(tf.div(clip, T)) : tf.div(clip, T), counter: state.counter };
+      return pot ? { scale: exactPow2Ceil(tf.div(clip, T)), threshold: T, counter } : { clip, threshold: T, counter };
     }
-    return { scale: learnedScale(state.value, T, pot, false), counter: state.counter };
+    return pot ? { scale: learnedPotScale(state.value, T, false), threshold: T, counter } : { clip: tf.abs(state.value), threshold: T, counter };
   }
-  if (collectsStats(cfg, state.counter, training)) {
+  if (collectsStats(cfg, counter, training)) {
     // + 0 * value, as Brevitas: the learned value is connected to the loss with an exactly-zero gradient.
     const stat = tf.add(percentileStat(statsInput, percentile, { relu: options.relu === true }), tf.mul(0, state.value));
-    const scale = pot ? powerOfTwo(tf.div(stat, T)) : tf.div(stat, T);
     const s = tf.clone(stat); // assigned to the buffer: no gradient flows through an assignment
     const keep = Math.fround(1 - momentum);
-    const buffer = state.counter === 0 ? s : tf.add(tf.mul(state.buffer, keep), tf.mul(Math.fround(momentum), s));
-    return { scale, buffer, counter: state.counter + 1 };
+    const buffer = counter === 0 ? s : tf.add(tf.mul(state.buffer, keep), tf.mul(Math.fround(momentum), s));
+    return pot ? { scale: powerOfTwo(tf.div(stat, T)), threshold: T, buffer, counter: counter + 1 } : { clip: stat, threshold: T, buffer, counter: counter + 1 };
   }
-  return { scale: learnedScale(state.value, T, pot, true), counter: state.counter };
+  return pot ? { scale: learnedPotScale(state.value, T, true), threshold: T, counter } : { clip: state.value, threshold: T, counter };
 }
 
 /**
@@ -95,11 +118,8 @@ export function needsLearnedSwitch(cfg: ActQuantConfig, counter: number): boolea
   return cfg.scaling.kind === 'runtimeStats' && counter === cfg.scaling.collectStatsSteps;
 }
 
-/** Learned-phase scale: value/T (float) or 2^ceil(value - log2 T) (PoT, straight-through ceil). */
-function learnedScale(value: tf.Tensor, T: number, pot: boolean, differentiable: boolean): tf.Tensor {
-  if (pot) {
-    const arg = tf.pow(2, tf.sub(value, Math.log2(T)));
-    return differentiable ? powerOfTwo(arg) : exactPow2Ceil(arg);
-  }
-  return differentiable ? tf.div(value, T) : tf.div(tf.abs(value), T);
+/** Learned-phase power-of-two scale: 2^ceil(value - log2 T) (straight-through ceil when differentiable). */
+function learnedPotScale(value: tf.Tensor, T: number, differentiable: boolean): tf.Tensor {
+  const arg = tf.pow(2, tf.sub(value, Math.log2(T)));
+  return differentiable ? powerOfTwo(arg) : exactPow2Ceil(arg);
 }

@@ -9,7 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import { intRange, type IntGrid } from './int_range.js';
 import type { ScaleRestrict } from './config.js';
 import { absMaxScale } from './scaling.js';
-import { fakeQuantKernel, fqKernelSupports, quantKernelsActive, weightFakeQuantKernel } from './kernels/ops.js';
+import {
+  actFakeQuantKernel, actFqKernelActive, actFqKernelSupports, fakeQuantKernel, fqKernelSupports, quantKernelsActive, weightFakeQuantKernel,
+} from './kernels/ops.js';
 
 /** How the gradient passes the clamp. */
 export type ClampGrad = 'ste' | 'mask';
@@ -128,6 +130,25 @@ function fq(x: tf.Tensor, o: FakeQuantizeOptions, intOutput: boolean): tf.Tensor
   }
   if (!fqKernelSupports(x, o.scale)) return composedOf(x, o, intOutput);
   return fakeQuantKernel(x, o.scale, attrs);
+}
+
+/**
+ * `fakeQuantize(x, {...o, scale: clip / threshold})` that also returns that scale: an activation quantizer whose
+ * scale is a clip value over the int threshold T. On wasm and cpu ('mask' gradients, zero point 0, one clip value)
+ * the division is folded into the quantizer kernel (QatActFakeQuant); values and gradients, also those reaching
+ * `scale` from other uses, are bit for bit those of `tf.div` followed by `fakeQuantize`.
+ */
+export function fakeQuantizeClipped(
+  x: tf.Tensor, clip: tf.Tensor, threshold: number, o: Omit<FakeQuantizeOptions, 'scale'>,
+): { out: tf.Tensor; scale: tf.Tensor } {
+  const clampGrad = o.clampGrad ?? 'mask';
+  if (clampGrad === 'mask' && (o.zeroPoint ?? 0) === 0 && actFqKernelActive() && actFqKernelSupports(x, clip)) {
+    const { minInt, maxInt } = intRange(o);
+    const [out, scale] = actFakeQuantKernel(x, clip, { minInt, maxInt, relu: o.relu === true, threshold });
+    return { out, scale };
+  }
+  const scale = tf.div(clip, threshold);
+  return { out: fakeQuantize(x, { ...o, scale }), scale };
 }
 
 /** The composed-ops path. */

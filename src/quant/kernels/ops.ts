@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { QUANT_KERNELS, registerQuantKernels } from './register.js';
 
 export { truncKernelSupports, truncQuantKernel, type TruncKernelAttrs } from './trunc.js';
+export { actFakeQuantKernel, actFqKernelSupports, type ActFqKernelAttrs } from './act_fq.js';
 
 registerQuantKernels();
 
@@ -41,6 +42,23 @@ export function setTruncKernelEnabled(on: boolean): boolean {
 /** True when QuantAvgPool2D's fused truncation kernel runs (quantKernelsActive() and not disabled alone). */
 export function truncKernelActive(): boolean {
   return truncEnabled && quantKernelsActive();
+}
+
+let actFqEnabled = true;
+
+/**
+ * Enable or disable the activation kernel with the folded scale division alone (QatActFakeQuant; activations then
+ * run tf.div + QatFakeQuant, the same values), for A/B benchmarks and tests. Returns the previous setting.
+ */
+export function setActFqKernelEnabled(on: boolean): boolean {
+  const prev = actFqEnabled;
+  actFqEnabled = on;
+  return prev;
+}
+
+/** True when `fakeQuantizeClipped` runs QatActFakeQuant (quantKernelsActive() and not disabled alone). */
+export function actFqKernelActive(): boolean {
+  return actFqEnabled && quantKernelsActive();
 }
 
 /** True when the fused kernels run on the active backend (wasm or cpu, and not disabled). */

@@ -10,19 +10,21 @@
  * | QatPercentileStat | x | [stat, index] | QatPercentileStatGrad -> dx (selected element) |
  * | QatPow2Ceil | x | exact 2^ceil(log2 x) | zero |
  * | QatTruncQuant | v, scale | TruncAvgPool2d truncation (trunc.ts) | QatTruncQuantGrad -> dv and dscale |
+ * | QatActFakeQuant | x, clip | [fake-quantized x, clip / T] (act_fq.ts) | QatActFakeQuantGrad -> dx and dclip |
  */
 import * as tf from '@tensorflow/tfjs';
 import { kernelViews, f32View, type QuantKernelBackend } from './kernel_io.js';
 import { asWasmBackend } from '../../backend/kernels/kernel_util.js';
 import {
   MIN_STAT_F32, absMax, addAbsMaxScaleGrad, fakeQuantBackward, fakeQuantForward, pow2Ceil, scaleFromAbsMax, selectTopAbs,
-  type GridBounds,
 } from './loops.js';
 import {
-  reluCopy, simdAbsEqIndices, simdAbsMax, simdFakeQuant, simdFakeQuantGrad, simdOf, simdRelu, simdSelectTopAbs, zeroWhereNotPositive,
+  reluCopy, simdAbsEqIndices, simdAbsMax, simdFakeQuant, simdFakeQuantGrad, simdRelu, simdSelectTopAbs,
 } from './simd_paths.js';
 import type { SimdExports } from './wasm_simd.js';
 import { TRUNC_GRAD, TRUNC_KERNEL_FUNCS } from './trunc.js';
+import { ACT_FQ_GRAD, ACT_FQ_KERNEL_FUNCS } from './act_fq.js';
+import { bool, bounds, fakeQuantGradInto, fakeQuantInto, inp, num, simd, type Attrs } from './fq_core.js';
 
 /** Names of the kernels registered here. */
 export const QUANT_KERNELS = {
@@ -40,20 +42,6 @@ export const QUANT_KERNELS = {
 /** Backends with these kernels. */
 export const QUANT_KERNEL_BACKENDS: readonly QuantKernelBackend[] = ['wasm', 'cpu'];
 
-type Attrs = Record<string, unknown>;
-const num = (a: Attrs, k: string): number => Number(a[k]);
-const bool = (a: Attrs, k: string): boolean => a[k] === true;
-
-/** Grid bounds; on wasm the clamp follows tfjs-wasm's ClipByValue (IEEE max/min), on cpu tfjs-cpu's. */
-function bounds(a: Attrs, bn: QuantKernelBackend): GridBounds {
-  return { minF: Math.fround(num(a, 'minInt')), maxF: Math.fround(num(a, 'maxInt')), zp: num(a, 'zeroPoint') || 0, ieeeClamp: bn === 'wasm' };
-}
-
-/** The SIMD loops when the backend is wasm and the case is per tensor with zero point 0. */
-function simd(bn: QuantKernelBackend, backend: unknown, perTensor: boolean, g: GridBounds): SimdExports | null {
-  return bn === 'wasm' && perTensor && g.zp === 0 ? simdOf(backend) : null;
-}
-
 /** Shape of the abs-max scale of `w`: [1,..,1] or [1,..,1,C] (same rank as w). */
 export function absMaxScaleShape(wShape: readonly number[], perChannel: boolean): number[] {
   const r = wShape.length;
@@ -64,12 +52,6 @@ function channels(wShape: readonly number[], perChannel: boolean): number {
   return perChannel && wShape.length > 0 ? wShape[wShape.length - 1]! : 1;
 }
 
-function inp(inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo {
-  const t = inputs[name];
-  if (t === undefined) throw new Error(`tfjs-qat quantizer kernel: missing input '${name}'`);
-  return t;
-}
-
 type KF = (bn: QuantKernelBackend) => tf.KernelFunc;
 
 const fakeQuant: KF = (bn) => ({ inputs, backend, attrs }) => {
@@ -77,13 +59,8 @@ const fakeQuant: KF = (bn) => ({ inputs, backend, attrs }) => {
   const s = inp(inputs, 'scale');
   const a = (attrs ?? {}) as Attrs;
   const { views, finish } = kernelViews(bn, backend, [x, s], [{ shape: x.shape, dtype: 'float32' }]);
-  const g = bounds(a, bn);
   const sv = f32View(views.ins[1], 'scale');
-  const k = simd(bn, backend, sv.length === 1, g);
-  const relu = bool(a, 'relu');
-  const xv = f32View(views.ins[0], 'x');
-  if (k !== null) simdFakeQuant(k, xv, f32View(views.outs[0], 'out'), sv[0]!, g, bool(a, 'intOutput'), relu);
-  else fakeQuantForward(relu ? reluCopy(xv) : xv, sv, f32View(views.outs[0], 'out'), g, bool(a, 'intOutput'));
+  fakeQuantInto(bn, backend, f32View(views.ins[0], 'x'), sv, f32View(views.outs[0], 'out'), bounds(a, bn), bool(a, 'intOutput'), bool(a, 'relu'));
   return finish()[0]!;
 };
 
@@ -96,18 +73,8 @@ const fakeQuantGrad: KF = (bn) => ({ inputs, backend, attrs }) => {
   const specs = mask ? [{ shape: x.shape, dtype: 'float32' as const }, { shape: s.shape, dtype: 'float32' as const }] : [{ shape: s.shape, dtype: 'float32' as const }];
   const { views, finish } = kernelViews(bn, backend, [dy, x, s], specs);
   const sv = f32View(views.ins[2], 'scale');
-  const ds = new Float64Array(sv.length);
-  const g = bounds(a, bn);
-  const k = simd(bn, backend, sv.length === 1, g);
-  const dyv = f32View(views.ins[0], 'dy');
-  const xv = f32View(views.ins[1], 'x');
   const dx = mask ? f32View(views.outs[0], 'dx') : null;
-  const relu = bool(a, 'relu');
-  if (k !== null) ds[0] = simdFakeQuantGrad(k, dyv, xv, dx, sv[0]!, g, relu && mask);
-  else {
-    fakeQuantBackward(dyv, relu ? reluCopy(xv) : xv, sv, ds, dx, g);
-    if (relu && dx !== null) zeroWhereNotPositive(dx, xv);
-  }
+  const ds = fakeQuantGradInto(bn, backend, f32View(views.ins[0], 'dy'), f32View(views.ins[1], 'x'), sv, dx, bounds(a, bn), bool(a, 'relu'));
   f32View(views.outs[mask ? 1 : 0], 'ds').set(ds);
   return mask ? finish() : finish()[0]!;
 };
@@ -266,7 +233,7 @@ const KERNELS: ReadonlyArray<[string, KF]> = [
   [QUANT_KERNELS.absMaxScale, absMaxScale], [QUANT_KERNELS.absMaxScaleGrad, absMaxScaleGrad],
   [QUANT_KERNELS.percentileStat, percentileStat], [QUANT_KERNELS.percentileStatGrad, percentileStatGrad],
   [QUANT_KERNELS.pow2Ceil, pow2CeilK],
-  ...TRUNC_KERNEL_FUNCS,
+  ...TRUNC_KERNEL_FUNCS, ...ACT_FQ_KERNEL_FUNCS,
 ];
 
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap): tf.Tensor | tf.Tensor[] =>
@@ -321,7 +288,7 @@ const GRADS: readonly tf.GradConfig[] = [
     kernelName: QUANT_KERNELS.pow2Ceil,
     gradFunc: (dy) => ({ x: () => tf.zerosLike(dy as tf.Tensor) }),
   },
-  TRUNC_GRAD,
+  TRUNC_GRAD, ACT_FQ_GRAD,
 ];
 
 let done = false;
