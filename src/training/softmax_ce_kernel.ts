@@ -207,11 +207,15 @@ function gradOfLogits(dy: tf.Tensor, labels: tf.Tensor, logits: tf.Tensor): tf.T
   return tf.engine().runKernel(SOFTMAX_CE_GRAD_KERNEL, { dy, labels, logits }) as tf.Tensor;
 }
 
+let registered = false;
+
 /**
  * Register both kernels for wasm and cpu and the gradient of 'QatSoftmaxCE' (once; later calls are no-ops).
  * 'QatSoftmaxCEGrad' has no gradient (no second derivatives through this loss).
  */
 export function registerSoftmaxCEKernels(): void {
+  if (registered) return;
+  registered = true;
   const funcs = {
     wasm: [wasmForward, wasmBackward],
     cpu: [cpuForward, cpuBackward],
