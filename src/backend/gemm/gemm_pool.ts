@@ -104,6 +104,8 @@ export class GemmPool {
   lateJobs = 0;
   /** Jobs this thread computed alone because the worker was asleep (it is woken after them). */
   aloneJobs = 0;
+  /** Milliseconds this thread spent waiting for the worker's last items (all jobs). */
+  waitMs = 0;
 
   private constructor(memory: WasmMemoryLike, bytes: Uint8Array, exports: GemmExports) {
     this.memory = memory;
@@ -193,6 +195,8 @@ export class GemmPool {
       return;
     }
     this.gen = (this.gen + 1) & 0x7fff;
+    // closed first: a worker holding the previous job's last NEXT value cannot claim with the new item count
+    Atomics.store(ctl, NEXT, (this.gen << 16) | MAX_ITEMS);
     Atomics.store(ctl, NCH, n);
     Atomics.store(ctl, DONE, 0);
     // (seq-cst: a worker that stores SLEEP after the load above sees this NEXT in its wait, which returns at once)
@@ -219,6 +223,7 @@ export class GemmPool {
         Atomics.wait(ctl, DONE, d, 50);
       }
       const waited = performance.now() - t1;
+      this.waitMs += waited;
       if (waited > 0.1 && waited > 0.5 * (t1 - t0)) {
         this.backoff = Math.min(64, Math.max(1, 2 * this.backoff));
         this.skipJobs = this.backoff;

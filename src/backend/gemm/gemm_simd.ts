@@ -113,6 +113,28 @@ function packFn(): WasmFn {
   };
 }
 
+// packA(src, m, k, dst): A^T (K x M, row-major) to blocks of 4 rows of A, k-major: dst[(j*K + q)*4 + r] = A^T[q, 4j + r]
+// (a last block of fewer than 4 rows holds whatever follows A^T's rows in memory in its unused lanes)
+function packAFn(): WasmFn {
+  const [src, m, K, dst, rs, p, end, jEnd] = [0, 1, 2, 3, 4, 5, 6, 7];
+  return {
+    name: 'packA', params: [T.i32, T.i32, T.i32, T.i32], results: [], locals: Array<ValType>(4).fill(T.i32),
+    body: [
+      ...get(m), ...i32c(4), ...op.i32Mul, ...set(rs),
+      ...get(src), ...get(m), ...i32c(3), ...op.i32Add, ...i32c(-4), ...op.i32And, ...i32c(4), ...op.i32Mul, ...op.i32Add, ...set(jEnd),
+      // for each block start s in [src, jEnd) step 16: for q in 0..K: store(dst, load(s + q*rs)); dst += 16
+      ...op.block, ...get(src), ...get(jEnd), ...op.i32GeU, ...op.brIf(0), ...op.loop,
+      ...get(src), ...set(p), ...get(dst), ...get(K), ...i32c(16), ...op.i32Mul, ...op.i32Add, ...set(end),
+      ...op.loop,
+      ...get(dst), ...get(p), ...op.vLoad(0), ...op.vStore(0),
+      ...addTo(p, rs), ...get(dst), ...i32c(16), ...op.i32Add, ...set(dst),
+      ...get(dst), ...get(end), ...op.i32LtU, ...op.brIf(0), ...op.end,
+      ...get(src), ...i32c(16), ...op.i32Add, ...set(src),
+      ...get(src), ...get(jEnd), ...op.i32LtU, ...op.brIf(0), ...op.end, ...op.end,
+    ],
+  };
+}
+
 /** How a micro-kernel walks A: one pointer per row (any strides), or one pointer + row offsets (A^T: row stride 4). */
 export type AMode = 'row' | 'col';
 /** Header value of each A mode (its index). */
@@ -206,6 +228,8 @@ export interface GemmExports {
   chunk(c: number, tid: number): void;
   /** Pack up to 8 columns of B (k stride sbk, column stride sbn) into a zero-padded k-major panel. */
   pack(src: number, sbk: number, sbn: number, K: number, ncols: number, dst: number): void;
+  /** Repack A^T (K x M) into k-major blocks of 4 rows of A (read by the 'col' kernels with a k stride of 16 bytes). */
+  packA(src: number, m: number, k: number, dst: number): void;
 }
 
 /**
@@ -215,6 +239,6 @@ export interface GemmExports {
 export function gemmModuleBytes(minPages: number, maxPages: number, mrMax = MR): Uint8Array {
   const fns: WasmFn[] = [packFn()];
   for (const mode of A_MODES) for (let mr = 1; mr <= mrMax; mr++) fns.push(kernFn(mr, mode));
-  fns.push(chunkFn(0, (mr, mode) => 1 + A_MODES.indexOf(mode) * mrMax + mr - 1, mrMax));
+  fns.push(chunkFn(0, (mr, mode) => 1 + A_MODES.indexOf(mode) * mrMax + mr - 1, mrMax), packAFn());
   return assemble(fns, { shared: { minPages, maxPages } });
 }
