@@ -19,7 +19,7 @@ import {
   MIN_STAT_F32, absMax, addAbsMaxScaleGrad, fakeQuantBackward, fakeQuantForward, pow2Ceil, scaleFromAbsMax, selectTopAbs,
 } from './loops.js';
 import {
-  reluCopy, simdAbsEqIndices, simdAbsMax, simdFakeQuant, simdFakeQuantGrad, simdRelu, simdSelectTopAbs,
+  reluCopy, simdAbsEqIndices, simdAbsMax, simdFakeQuant, simdFakeQuantGradSteCopy, simdRelu, simdSelectTopAbs,
 } from './simd_paths.js';
 import type { SimdExports } from './wasm_simd.js';
 import { TRUNC_GRAD, TRUNC_KERNEL_FUNCS } from './trunc.js';
@@ -117,11 +117,14 @@ const weightFakeQuantGrad: KF = (bn) => ({ inputs, backend, attrs }) => {
   const ds = new Float64Array(sv.length);
   const g = bounds(a, bn);
   const k = simd(bn, backend, sv.length === 1, g);
-  if (k !== null) ds[0] = simdFakeQuantGrad(k, dyv, wv, null, sv[0]!, g);
-  else fakeQuantBackward(dyv, wv, sv, ds, null, g);
-  for (let c = 0; c < ds.length; c++) ds[c] = Math.fround(Math.fround(ds[c]!) + dsv[c]!);
   const dw = f32View(views.outs[0], 'dw');
-  dw.set(dyv);
+  // dw = dy (straight-through), then the scale path at the arg-max elements
+  if (k !== null) ds[0] = simdFakeQuantGradSteCopy(k, dyv, wv, dw, sv[0]!, g);
+  else {
+    fakeQuantBackward(dyv, wv, sv, ds, null, g);
+    dw.set(dyv);
+  }
+  for (let c = 0; c < ds.length; c++) ds[c] = Math.fround(Math.fround(ds[c]!) + dsv[c]!);
   if (k !== null) addScaleGradAt(k, wv, dw, ds[0]!, sv[0]!, T, pot);
   else {
     const m = new Float64Array(sv.length);

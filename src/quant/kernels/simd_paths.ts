@@ -75,15 +75,33 @@ export function simdAbsMax(k: SimdExports, x: Float32Array): number {
   return m;
 }
 
-/** Indices i with |x[i]| === m, ascending. */
+/** Indices i with |x[i]| === m, ascending (SIMD search for 4-element blocks with a match, JS over the tail). */
 export function simdAbsEqIndices(k: SimdExports, x: Float32Array, m: number): number[] {
   const out: number[] = [];
-  let i = k.absEqFirst(x.byteOffset, 0, x.length, m);
-  while (i >= 0) {
-    out.push(i);
-    i = k.absEqFirst(x.byteOffset, i + 1, x.length, m);
+  const nb = body(x.length);
+  let o = k.absEqBlock(x.byteOffset, 0, nb * 4, m);
+  while (o >= 0) {
+    for (let i = o >> 2; i < (o >> 2) + 4; i++) if (Math.abs(x[i]!) === m) out.push(i);
+    o = k.absEqBlock(x.byteOffset, o + 16, nb * 4, m);
   }
+  for (let i = nb; i < x.length; i++) if (Math.abs(x[i]!) === m) out.push(i);
   return out;
+}
+
+/**
+ * The STE backward of a per-tensor weight quantizer in one pass: dw = dy, returns sum dy * (q - w/s) (in double).
+ */
+export function simdFakeQuantGradSteCopy(k: SimdExports, dy: Float32Array, x: Float32Array, dw: Float32Array, s: number, g: GridBounds): number {
+  const n = x.length;
+  const nb = body(n);
+  let acc = k.fqGradSteCopy(dy.byteOffset, x.byteOffset, dw.byteOffset, nb * 4, s, g.minF, g.maxF);
+  if (nb < n) {
+    const ds = new Float64Array(1);
+    fakeQuantBackward(dy.subarray(nb), x.subarray(nb), new Float32Array([s]), ds, null, { ...g, ieeeClamp: true });
+    dw.set(dy.subarray(nb), nb);
+    acc += ds[0]!;
+  }
+  return acc;
 }
 
 /**

@@ -106,6 +106,36 @@ function fqGradSteFn(): WasmFn {
   };
 }
 
+// fqGradSteCopy(dy, x, dw, nBytes, s, lo, hi) -> sum dy*(q - y); dw = dy (the STE gradient, copied in the same pass)
+function fqGradSteCopyFn(): WasmFn {
+  const [dy, x, dw, n, sc, lo, hi, o, vs, vlo, vhi, y, p, a0, a1, vfix, g] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+  return {
+    name: 'fqGradSteCopy', params: [T.i32, T.i32, T.i32, T.i32, T.f32, T.f32, T.f32], results: [T.f64],
+    locals: [T.i32, ...Array<ValType>(9).fill(T.v128)],
+    body: [...splat(sc, vs), ...splat(lo, vlo), ...splat(hi, vhi), ...fixSplat(lo, vfix), ...loop16(o, n, [
+      ...addr(x, o), ...op.vLoad(), ...get(vs), ...s(V.f32x4Div), ...set(y),
+      ...addr(dy, o), ...op.vLoad(), ...set(g), ...addr(dw, o), ...get(g), ...op.vStore(),
+      ...get(g), ...get(y), ...roundClamp(vlo, vfix, vhi), ...get(y), ...s(V.f32x4Sub), ...s(V.f32x4Mul), ...set(p),
+      ...accumulate(p, a0, a1),
+    ]), ...sumAcc(a0, a1)],
+  };
+}
+
+/** v128.any_true. */
+const V128_ANY_TRUE = 0x53;
+
+// absEqBlock(x, startBytes, nBytes, m) -> first byte offset o (start <= o < n, step 16) whose 4 lanes hold some |x| == m, else -1
+function absEqBlockFn(): WasmFn {
+  const [x, o, n, m, vm] = [0, 1, 2, 3, 4];
+  return {
+    name: 'absEqBlock', params: [T.i32, T.i32, T.i32, T.f32], results: [T.i32], locals: [T.v128],
+    body: [...splat(m, vm), ...op.block, ...op.loop, ...get(o), ...get(n), ...op.i32GeU, ...op.brIf(1),
+      ...addr(x, o), ...op.vLoad(), ...s(V.f32x4Abs), ...get(vm), ...s(V.f32x4Eq), ...s(V128_ANY_TRUE),
+      0x04, 0x40, ...get(o), ...op.ret, ...op.end,
+      ...get(o), ...op.i32(16), ...op.i32Add, ...set(o), ...op.br(0), ...op.end, ...op.end, ...op.i32(-1)],
+  };
+}
+
 // Brevitas TruncAvgPool2d truncation (floor: r = floor(t) instead of nearest(t)):
 // y = v / s; t = nearest(y) / ts; r = nearest(t); q = clamp(r, lo, hi)
 const truncR = (floor: boolean, vs: number, vts: number): number[] => [
@@ -199,6 +229,8 @@ export interface SimdExports {
   fqIntRelu(x: number, out: number, nBytes: number, s: number, lo: number, hi: number): void;
   fqGradMaskRelu(dy: number, x: number, dx: number, nBytes: number, s: number, lo: number, hi: number): number;
   fqGradSte(dy: number, x: number, nBytes: number, s: number, lo: number, hi: number): number;
+  fqGradSteCopy(dy: number, x: number, dw: number, nBytes: number, s: number, lo: number, hi: number): number;
+  absEqBlock(x: number, startBytes: number, nBytes: number, m: number): number;
   absMax(x: number, nBytes: number): number;
   relu(x: number, out: number, nBytes: number): void;
   absMaxBlocks(x: number, out: number, nBlocks: number): void;
@@ -213,7 +245,7 @@ export interface SimdExports {
 export const simdModule = new HeapModule<SimdExports>(assemble([fqFn('fq', false), fqFn('fqInt', true), fqGradMaskFn(), fqGradSteFn(),
   fqFn('fqRelu', false, true), fqFn('fqIntRelu', true, true), fqGradMaskFn(true), reluFn(), absMaxFn(), absMaxBlocksFn(),
   absEqFirstFn(), truncFwdFn('truncFwdRound', false), truncFwdFn('truncFwdFloor', true), truncGradFn('truncGradRound', false),
-  truncGradFn('truncGradFloor', true)]));
+  truncGradFn('truncGradFloor', true), fqGradSteCopyFn(), absEqBlockFn()]));
 
 /** The SIMD functions bound to `memory` (a WebAssembly.Memory: the wasm backend's), or null without wasm SIMD. */
 export function simdFor(memory: object): SimdExports | null {
