@@ -13,6 +13,8 @@ import { biasQuant, weightQuant, WEIGHT_PRESETS, type BiasPresetName, type Weigh
 import { intThreshold, potIntThreshold, worstCaseAccumulatorBits } from '../quant/int_range.js';
 import { absMaxScale } from '../quant/scaling.js';
 import { fakeQuantize, fakeQuantizeWeight, quantizeToInt } from '../quant/fake_quant.js';
+import { exactEvalForward } from './exact_eval.js';
+import { moveToOutermostScope } from './scope.js';
 import { upstreamProvider, type QuantMeta } from './quant_meta.js';
 
 /** Initializer: a tfjs initializer object or identifier (e.g. 'glorotUniform'). */
@@ -59,23 +61,6 @@ function resolveInitializer(x: InitializerLike | undefined, dflt: string): Initi
   const f = table[id];
   if (f === undefined) throw new ConfigError(`unknown initializer '${id}'; use one of ${Object.keys(table).join(', ')} or a tf.initializers object`);
   return f();
-}
-
-/**
- * Hand a tensor created in the innermost tf.tidy scope to the outermost one, so that it lives (and can be reused)
- * until the outermost tidy ends (e.g. the whole `model.predict`) and is then disposed like any tidy temporary: the
- * eval cache never holds tensors beyond the caller's scope. With a single scope it is left where it is.
- */
-function moveToOutermostScope(t: tf.Tensor): void {
-  const stack = (tf.engine().state as unknown as { scopeStack?: Array<{ track: tf.Tensor[] }> }).scopeStack;
-  if (stack === undefined || stack.length < 2) return;
-  const inner = stack[stack.length - 1]?.track;
-  const outer = stack[0]?.track;
-  if (inner === undefined || outer === undefined) return;
-  const i = inner.lastIndexOf(t);
-  if (i < 0) return;
-  inner.splice(i, 1);
-  outer.push(t);
 }
 
 /** Base class of QuantLinear and QuantConv2D. */
@@ -196,6 +181,12 @@ export abstract class QuantWeightLayer extends tf.layers.Layer {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       if (x === undefined) throw new ConfigError(`${this.name} expects one input tensor`);
       const { wq, sw } = this.forwardKernel();
+      const st = tf.engine().state;
+      if (!(st.gradientDepth > 0 && st.kernelDepth === 0)) {
+        // inference: the integer-exact path (the exported circuit's arithmetic) when it applies
+        const exact = exactEvalForward(this, x, wq, sw, (a, w) => this.innerCall(a, w, null));
+        if (exact !== null) return exact;
+      }
       let bq: tf.Tensor | null = null;
       if (this.useBias && this.bias !== null) {
         const b = this.bias.read();

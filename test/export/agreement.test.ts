@@ -29,6 +29,12 @@ function checkAgreement(model: tf.LayersModel, xTrain: number[][] | tf.Tensor, x
     }
   }
   expect(agree).to.equal(n, 'prediction agreement');
+  if (res.circuit.output.post === 'none' && opts.roundingThresholdBits === undefined) {
+    // the model's inference is integer-exact (src/layers/exact_eval.ts): the very same float32 outputs as the circuit
+    let differ = 0;
+    for (let i = 0; i < n * size; i++) if (sim.outputs[i] !== ref[i]) differ++;
+    expect(differ, 'outputs that differ from the circuit').to.equal(0);
+  }
   if (!(xTest instanceof tf.Tensor)) xt.dispose();
   expect(res.report.agreement?.predictionAgreement).to.equal(1);
   return res;

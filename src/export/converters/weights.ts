@@ -1,17 +1,6 @@
 /** Shared by the gemm and conv2d converters: integer bias, exact worst-case accumulator range, report fields. */
-import { roundHalfEven } from '../../quant/rounding.js';
+import { accumulatorScale, int32Bias } from '../../quant/int_bias.js';
 import type { QuantWeightLayer, IntWeights } from '../../layers/quant_weight_layer.js';
-
-/** Integer bias for Int32Bias: clamp(roundHalfEven(f32(b / f32(sIn * sW[c]))), int32), as the fake quantizer. */
-export function int32Bias(bias: Float32Array, sIn: number, wScale: Float32Array): Int32Array {
-  const out = new Int32Array(bias.length);
-  for (let c = 0; c < bias.length; c++) {
-    const sb = Math.fround(sIn * (wScale[wScale.length === 1 ? 0 : c] as number));
-    const q = roundHalfEven(Math.fround((bias[c] as number) / sb));
-    out[c] = Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, q));
-  }
-  return out;
-}
 
 /** Exact worst-case accumulator range over channels for inputs in [inMin, inMax] (weights [..., C] row-major). */
 export function worstCaseRange(w: Int32Array, channels: number, bias: Int32Array | null, inMin: number, inMax: number): { min: number; max: number } {
@@ -36,7 +25,7 @@ export function worstCaseRange(w: Int32Array, channels: number, bias: Int32Array
 /** Accumulator float map and integer bias of a weight layer given its input scale. */
 export function accumulatorMap(layer: QuantWeightLayer, iw: IntWeights, sIn: number, channels: number):
   { scale: number[]; floatBias: Float32Array | null; intBias: Int32Array | null } {
-  const scale = Array.from(iw.scale, (s) => sIn * s);
+  const scale = accumulatorScale(sIn, iw.scale);
   const b = layer.getFloatBias();
   if (b === null) return { scale, floatBias: null, intBias: null };
   if (layer.biasQuantMode === 'int32') return { scale, floatBias: null, intBias: int32Bias(b, sIn, iw.scale) };
