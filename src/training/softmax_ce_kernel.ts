@@ -80,7 +80,7 @@ export function softmaxCEForwardLoop(
       const a = f(d);
       const ea = Math.exp(a);
       e[j] = ea;
-      exact += d === a ? ea : ea * (1 + (d - a)); // (the test also keeps −∞ logits from giving NaN here)
+      exact += d === a ? ea : ea * (1 + (d - a)); // (d === a also keeps −∞ logits from giving NaN here)
       s32 = f32Sum ? f(s32 + f(ea)) : s32 + f(ea);
     }
     const logSum = Math.log(exact);
