@@ -12,7 +12,7 @@ import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js'
 import { ConfigError } from '../errors.js';
 import { normalizeEnum } from '../quant/config.js';
 import { intRange, validateBitWidth } from '../quant/int_range.js';
-import { truncKernelActive, truncKernelSupports, truncQuantKernel } from '../quant/kernels/ops.js';
+import { avgTruncQuantKernel, truncKernelActive, truncKernelSupports } from '../quant/kernels/ops.js';
 import { replaceKept, upstreamProvider, type QuantMeta, type QuantOutputProvider } from './quant_meta.js';
 import { singleShape, singleTensor } from './util.js';
 
@@ -131,11 +131,14 @@ export class QuantAvgPool2D extends tf.layers.Layer implements QuantOutputProvid
       const { ts, k } = this.truncation(grid.bitWidth);
       const { minInt, maxInt } = intRange({ bitWidth: this.bitWidth, signed: grid.signed, narrowRange: false });
       const v = tf.avgPool(x, this.poolSize, this.strides, 'valid');
+      if (truncKernelActive() && truncKernelSupports(v, sIn)) {
+        // sAvg = sIn / k and the output scale sAvg * ts, folded into the truncation kernel
+        const [out, sOut] = avgTruncQuantKernel(v, sIn, { ts, minInt, maxInt, floor: this.truncMode === 'floor', k });
+        this.lastScale = replaceKept(this.lastScale, sOut);
+        return out;
+      }
       const sAvg = tf.div(tf.reshape(sIn, []), k);
       this.lastScale = replaceKept(this.lastScale, tf.mul(sAvg, ts));
-      if (truncKernelActive() && truncKernelSupports(v, sAvg)) {
-        return truncQuantKernel(v, sAvg, { ts, minInt, maxInt, floor: this.truncMode === 'floor' });
-      }
       return truncateComposed(v, sAvg, ts, minInt, maxInt, this.truncMode);
     });
   }

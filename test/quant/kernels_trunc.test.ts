@@ -146,7 +146,7 @@ describeEachBackend('quant/kernels QatTruncQuant', (backend) => {
     }
   });
 
-  it('QuantAvgPool2D runs QatTruncQuant (and its gradient) when on, the composed ops when off', async () => {
+  it('QuantAvgPool2D runs QatAvgTruncQuant (and its gradient) when on, the composed ops when off', async () => {
     const names = async (on: boolean): Promise<string[]> => {
       const prev = setTruncKernelEnabled(on);
       try {
@@ -162,8 +162,10 @@ describeEachBackend('quant/kernels QatTruncQuant', (backend) => {
     };
     const on = await names(true);
     const off = await names(false);
-    expect(on).to.include.members(['QatTruncQuant', 'QatTruncQuantGrad']);
+    expect(on).to.include.members(['QatAvgTruncQuant', 'QatAvgTruncQuantGrad']);
+    expect(on).to.not.include('RealDiv');
     expect(off).to.not.include('QatTruncQuant');
+    expect(off).to.not.include('QatAvgTruncQuant');
     expect(off).to.include.members(['Round', 'ClipByValue']);
   });
 });

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { QUANT_KERNELS, registerQuantKernels } from './register.js';
 
-export { truncKernelSupports, truncQuantKernel, type TruncKernelAttrs } from './trunc.js';
+export { avgTruncQuantKernel, truncKernelSupports, truncQuantKernel, type TruncKernelAttrs } from './trunc.js';
 export { actFakeQuantKernel, actFqKernelSupports, type ActFqKernelAttrs } from './act_fq.js';
 
 registerQuantKernels();

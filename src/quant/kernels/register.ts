@@ -22,7 +22,7 @@ import {
   reluCopy, simdAbsEqIndices, simdAbsMax, simdFakeQuant, simdFakeQuantGradSteCopy, simdRelu, simdSelectTopAbs,
 } from './simd_paths.js';
 import type { SimdExports } from './wasm_simd.js';
-import { TRUNC_GRAD, TRUNC_KERNEL_FUNCS } from './trunc.js';
+import { AVG_TRUNC_GRAD, TRUNC_GRAD, TRUNC_KERNEL_FUNCS } from './trunc.js';
 import { ACT_FQ_GRAD, ACT_FQ_KERNEL_FUNCS } from './act_fq.js';
 import { bool, bounds, fakeQuantGradInto, fakeQuantInto, inp, num, simd, type Attrs } from './fq_core.js';
 
@@ -291,7 +291,7 @@ const GRADS: readonly tf.GradConfig[] = [
     kernelName: QUANT_KERNELS.pow2Ceil,
     gradFunc: (dy) => ({ x: () => tf.zerosLike(dy as tf.Tensor) }),
   },
-  TRUNC_GRAD, ACT_FQ_GRAD,
+  TRUNC_GRAD, AVG_TRUNC_GRAD, ACT_FQ_GRAD,
 ];
 
 let done = false;

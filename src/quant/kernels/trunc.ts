@@ -10,6 +10,8 @@
  * |---|---|---|---|
  * | QatTruncQuant | v, scale | out (v's shape) | ts, minInt, maxInt, floor |
  * | QatTruncQuantGrad | dy, v, scale | [dv, ds] | same |
+ * | QatAvgTruncQuant | v, sIn | [out, output scale] (sAvg = sIn / k) | same + k |
+ * | QatAvgTruncQuantGrad | dy, v, sIn, ds? | [dv, dsIn] | same + k |
  */
 import * as tf from '@tensorflow/tfjs';
 import { kernelViews, f32View, type QuantKernelBackend } from './kernel_io.js';
@@ -17,7 +19,9 @@ import { rhe } from './loops.js';
 import { simdOf } from './simd_paths.js';
 
 /** Names of the truncation kernels. */
-export const TRUNC_KERNELS = { truncQuant: 'QatTruncQuant', truncQuantGrad: 'QatTruncQuantGrad' } as const;
+export const TRUNC_KERNELS = {
+  truncQuant: 'QatTruncQuant', truncQuantGrad: 'QatTruncQuantGrad', avgTruncQuant: 'QatAvgTruncQuant', avgTruncQuantGrad: 'QatAvgTruncQuantGrad',
+} as const;
 
 /** Attributes of QatTruncQuant. */
 export interface TruncKernelAttrs {
@@ -87,13 +91,8 @@ function inp(inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo {
 
 const body = (n: number): number => n & ~3;
 
-const truncQuant = (bn: QuantKernelBackend): tf.KernelFunc => ({ inputs, backend, attrs }) => {
-  const v = inp(inputs, 'v');
-  const sc = inp(inputs, 'scale');
-  const { views, finish } = kernelViews(bn, backend, [v, sc], [{ shape: v.shape, dtype: 'float32' }]);
-  const vv = f32View(views.ins[0], 'v');
-  const out = f32View(views.outs[0], 'out');
-  const p = params((attrs ?? {}) as Record<string, unknown>, f32View(views.ins[1], 'scale')[0]!, bn);
+/** out = truncation of v (SIMD body on wasm, JS tail / cpu). */
+function truncInto(bn: QuantKernelBackend, backend: unknown, vv: Float32Array, out: Float32Array, p: TruncParams): void {
   const k = bn === 'wasm' ? simdOf(backend) : null;
   let from = 0;
   if (k !== null) {
@@ -101,6 +100,26 @@ const truncQuant = (bn: QuantKernelBackend): tf.KernelFunc => ({ inputs, backend
     (p.floor ? k.truncFwdFloor : k.truncFwdRound)(vv.byteOffset, out.byteOffset, from * 4, p.s, p.ts, p.lo, p.hi, f32(p.s * p.ts));
   }
   truncForward(vv, out, p, from);
+}
+
+/** Backward: writes dv, returns the double sum for ds. */
+function truncGradInto(bn: QuantKernelBackend, backend: unknown, dyv: Float32Array, vv: Float32Array, dv: Float32Array, p: TruncParams): number {
+  const k = bn === 'wasm' ? simdOf(backend) : null;
+  let from = 0;
+  let acc = 0;
+  if (k !== null) {
+    from = body(vv.length);
+    acc = (p.floor ? k.truncGradFloor : k.truncGradRound)(dyv.byteOffset, vv.byteOffset, dv.byteOffset, from * 4, p.s, p.ts, p.lo, p.hi);
+  }
+  return acc + truncBackward(dyv, vv, dv, p, from);
+}
+
+const truncQuant = (bn: QuantKernelBackend): tf.KernelFunc => ({ inputs, backend, attrs }) => {
+  const v = inp(inputs, 'v');
+  const sc = inp(inputs, 'scale');
+  const { views, finish } = kernelViews(bn, backend, [v, sc], [{ shape: v.shape, dtype: 'float32' }]);
+  const p = params((attrs ?? {}) as Record<string, unknown>, f32View(views.ins[1], 'scale')[0]!, bn);
+  truncInto(bn, backend, f32View(views.ins[0], 'v'), f32View(views.outs[0], 'out'), p);
   return finish()[0]!;
 };
 
@@ -109,25 +128,49 @@ const truncQuantGrad = (bn: QuantKernelBackend): tf.KernelFunc => ({ inputs, bac
   const v = inp(inputs, 'v');
   const sc = inp(inputs, 'scale');
   const { views, finish } = kernelViews(bn, backend, [dy, v, sc], [{ shape: v.shape, dtype: 'float32' }, { shape: sc.shape, dtype: 'float32' }]);
-  const dyv = f32View(views.ins[0], 'dy');
-  const vv = f32View(views.ins[1], 'v');
-  const dv = f32View(views.outs[0], 'dv');
   const p = params((attrs ?? {}) as Record<string, unknown>, f32View(views.ins[2], 'scale')[0]!, bn);
-  const k = bn === 'wasm' ? simdOf(backend) : null;
-  let from = 0;
-  let acc = 0;
-  if (k !== null) {
-    from = body(vv.length);
-    acc = (p.floor ? k.truncGradFloor : k.truncGradRound)(dyv.byteOffset, vv.byteOffset, dv.byteOffset, from * 4, p.s, p.ts, p.lo, p.hi);
-  }
-  acc += truncBackward(dyv, vv, dv, p, from);
-  f32View(views.outs[1], 'ds')[0] = acc;
+  f32View(views.outs[1], 'ds')[0] = truncGradInto(bn, backend, f32View(views.ins[0], 'dy'), f32View(views.ins[1], 'v'), f32View(views.outs[0], 'dv'), p);
+  return finish();
+};
+
+/**
+ * QatAvgTruncQuant: the truncation with QuantAvgPool2D's scale arithmetic folded in. Input `scale` is the pooled
+ * input's scale sIn; the truncation runs at sAvg = f32(sIn / k) (k = pool area) and the second output is the
+ * output scale f32(sAvg * ts). Bit for bit `sAvg = tf.div(tf.reshape(sIn, []), k); [QatTruncQuant(v, sAvg),
+ * tf.mul(sAvg, ts)]`: the gradient to sIn is f32(f32(ds + f32(dsOut * ts)) / k) (without the second term when
+ * the output scale is unused).
+ */
+const avgTruncQuant = (bn: QuantKernelBackend): tf.KernelFunc => ({ inputs, backend, attrs }) => {
+  const v = inp(inputs, 'v');
+  const sc = inp(inputs, 'scale');
+  const a = (attrs ?? {}) as Record<string, unknown>;
+  const { views, finish } = kernelViews(bn, backend, [v, sc], [{ shape: v.shape, dtype: 'float32' }, { shape: [], dtype: 'float32' }]);
+  const p = params(a, f32(f32View(views.ins[1], 'scale')[0]! / f32(Number(a['k']))), bn);
+  truncInto(bn, backend, f32View(views.ins[0], 'v'), f32View(views.outs[0], 'out'), p);
+  f32View(views.outs[1], 'outScale')[0] = f32(p.s * p.ts);
+  return finish();
+};
+
+const avgTruncQuantGrad = (bn: QuantKernelBackend): tf.KernelFunc => ({ inputs, backend, attrs }) => {
+  const dy = inp(inputs, 'dy');
+  const v = inp(inputs, 'v');
+  const sc = inp(inputs, 'scale');
+  const dsOut = inputs['ds'];
+  const a = (attrs ?? {}) as Record<string, unknown>;
+  const ins = dsOut === undefined ? [dy, v, sc] : [dy, v, sc, dsOut];
+  const { views, finish } = kernelViews(bn, backend, ins, [{ shape: v.shape, dtype: 'float32' }, { shape: sc.shape, dtype: 'float32' }]);
+  const k = f32(Number(a['k']));
+  const p = params(a, f32(f32View(views.ins[2], 'scale')[0]! / k), bn);
+  let ds = f32(truncGradInto(bn, backend, f32View(views.ins[0], 'dy'), f32View(views.ins[1], 'v'), f32View(views.outs[0], 'dv'), p));
+  if (dsOut !== undefined) ds = f32(ds + f32(f32View(views.ins[3], 'ds')[0]! * p.ts));
+  f32View(views.outs[1], 'dscale')[0] = f32(ds / k);
   return finish();
 };
 
 /** [kernel name, kernel factory] of the truncation kernels. */
 export const TRUNC_KERNEL_FUNCS: ReadonlyArray<[string, (bn: QuantKernelBackend) => tf.KernelFunc]> = [
   [TRUNC_KERNELS.truncQuant, truncQuant], [TRUNC_KERNELS.truncQuantGrad, truncQuantGrad],
+  [TRUNC_KERNELS.avgTruncQuant, avgTruncQuant], [TRUNC_KERNELS.avgTruncQuantGrad, avgTruncQuantGrad],
 ];
 
 /** Gradient of QatTruncQuant: one QatTruncQuantGrad call gives dv and ds. */
@@ -149,4 +192,31 @@ export function truncKernelSupports(v: tf.Tensor, scale: tf.Tensor): boolean {
 /** QatTruncQuant: the truncated, re-scaled average (one pass), gradient in one pass. */
 export function truncQuantKernel(v: tf.Tensor, scale: tf.Tensor, a: TruncKernelAttrs): tf.Tensor {
   return tf.engine().runKernel(TRUNC_KERNELS.truncQuant, { v, scale }, { ...a }) as tf.Tensor;
+}
+
+/** Gradient of QatAvgTruncQuant: one QatAvgTruncQuantGrad call gives dv and dscale (output-scale gradient included). */
+export const AVG_TRUNC_GRAD: tf.GradConfig = {
+  kernelName: TRUNC_KERNELS.avgTruncQuant,
+  inputsToSave: ['v', 'scale'],
+  gradFunc: (dys, saved, attrs) => {
+    const [dOut, dScale] = dys as [tf.Tensor | null, tf.Tensor | null];
+    const [v, scale] = saved as [tf.Tensor, tf.Tensor];
+    if (dOut === null || dOut === undefined) {
+      // only the output scale is used: the Multiply, RealDiv and Reshape gradients alone
+      const ds = dScale ?? tf.zeros([]);
+      return { v: () => tf.zerosLike(v), scale: () => tf.reshape(tf.div(tf.mul(ds, Number(attrs['ts'])), Number(attrs['k'])), scale.shape) };
+    }
+    const inputs: tf.NamedTensorMap = { dy: dOut, v, scale };
+    if (dScale !== null && dScale !== undefined) inputs['ds'] = dScale;
+    const [dv, ds] = tf.engine().runKernel(TRUNC_KERNELS.avgTruncQuantGrad, inputs, attrs) as [tf.Tensor, tf.Tensor];
+    return { v: () => dv, scale: () => ds };
+  },
+};
+
+/**
+ * QatAvgTruncQuant: [truncated average at sAvg = sIn / k, output scale sAvg * ts] from the pooled values `v` and the
+ * input scale `sIn` (one value), in one kernel; gradient in one kernel.
+ */
+export function avgTruncQuantKernel(v: tf.Tensor, sIn: tf.Tensor, a: TruncKernelAttrs & { readonly k: number }): [tf.Tensor, tf.Tensor] {
+  return tf.engine().runKernel(TRUNC_KERNELS.avgTruncQuant, { v, scale: sIn }, { ...a }) as [tf.Tensor, tf.Tensor];
 }
