@@ -1,5 +1,6 @@
 // The wasm SIMD convolution gradients (wasm_conv_grad_filter.ts, wasm_conv_grad_input.ts) against float64 loops.
 import { expect } from 'chai';
+import { lcgValues as values, relErrStrict as relErr } from '../helpers/backends.js';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend, type BackendName } from '../../src/backend/use_backend.js';
 import { simdConv2DBackpropFilter } from '../../src/backend/kernels/wasm_conv2d_backprop_filter.js';
@@ -9,30 +10,6 @@ import { simdConv2D } from '../../src/backend/kernels/wasm_conv2d.js';
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
 interface Case { x: Shape4; w: Shape4; strides: [number, number]; pad: Pad }
-
-/** Deterministic values in [-0.5, 0.5). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
-}
-
-/** max |a − b| / max |b|. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).to.equal(b.length);
-  let m = 0;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) {
-    m = Math.max(m, Math.abs(b[i]!));
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  }
-  expect(m).to.be.greaterThan(0);
-  return d / m;
-}
 
 const info = (c: Case): tf.backend_util.Conv2DInfo =>
   tf.backend_util.computeConv2DInfo(c.x, c.w, c.strides, 1, c.pad, undefined, false, 'channelsLast');

@@ -1,35 +1,12 @@
 // Parity of tfjs-qat's kernels (src/backend/kernels) with tfjs' ORIGINAL cpu kernels, through tf.grads.
 import { expect } from 'chai';
+import { lcgValues as values, relErrStrict as relErr } from '../helpers/backends.js';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/backend/use_backend.js';
 import {
   activeExtraKernels, registerExtraKernels, unregisterExtraKernels,
 } from '../../src/backend/kernels/register.js';
 import { conv2DBackpropFilterLoop } from '../../src/backend/kernels/cpu_conv2d_backprop_filter.js';
-
-/** Deterministic values in [-0.5, 0.5) (LCG), no tf randomness involved. */
-function values(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
-}
-
-/** max |a-b| / max |b|. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).to.equal(b.length);
-  let m = 0;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) {
-    m = Math.max(m, Math.abs(b[i]!));
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  }
-  expect(m).to.be.greaterThan(0);
-  return d / m;
-}
 
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
 interface ConvCase { x: [number, number, number, number]; w: [number, number, number, number]; stride: number; pad: Pad }

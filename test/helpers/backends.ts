@@ -55,3 +55,27 @@ export function randomFloats(n: number, seed: number, scale = 1): number[] {
   }
   return out;
 }
+
+/** Deterministic values in [-0.5, 0.5) from an LCG (no tf randomness involved), as a Float32Array. */
+export function lcgValues(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 4294967296 - 0.5;
+  }
+  return out;
+}
+
+/** max |a-b| / max |b|, asserting equal lengths and a non-zero reference (so an empty or all-zero result fails). */
+export function relErrStrict(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).to.equal(b.length);
+  let m = 0;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) {
+    m = Math.max(m, Math.abs(b[i]!));
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  }
+  expect(m).to.be.greaterThan(0);
+  return d / m;
+}
