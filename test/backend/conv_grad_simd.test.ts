@@ -14,64 +14,61 @@ interface Case { x: Shape4; w: Shape4; strides: [number, number]; pad: Pad }
 const info = (c: Case): tf.backend_util.Conv2DInfo =>
   tf.backend_util.computeConv2DInfo(c.x, c.w, c.strides, 1, c.pad, undefined, false, 'channelsLast');
 
-/** Float64 dW and dx of sum(conv2d(x, w) · dy) by direct loops over (n, oh, ow, kh, kw). */
-function reference(c: Case, x: Float32Array, w: Float32Array, dy: Float32Array): [Float64Array, Float64Array] {
+/**
+ * Visit every (output pixel, kernel tap) pair of the conv with its in-bounds input pixel: `visit(xOff, wOff, outOff)`
+ * with xOff = the input pixel's offset (channel 0), wOff = the tap's weight offset (cin 0, cout 0), outOff = the
+ * output pixel's offset (cout 0).
+ */
+function convTaps(c: Case, visit: (xOff: number, wOff: number, outOff: number) => void): void {
   const ci = info(c);
   const [n, h, wd, cin] = c.x;
   const [kh, kw, , cout] = c.w;
-  const dW = new Float64Array(kh * kw * cin * cout);
-  const dx = new Float64Array(n * h * wd * cin);
   for (let b = 0; b < n; b++) {
     for (let r = 0; r < ci.outHeight; r++) {
       for (let q = 0; q < ci.outWidth; q++) {
-        const dyOff = ((b * ci.outHeight + r) * ci.outWidth + q) * cout;
+        const outOff = ((b * ci.outHeight + r) * ci.outWidth + q) * cout;
         for (let i = 0; i < kh; i++) {
           const ih = r * ci.strideHeight + i - ci.padInfo.top;
           if (ih < 0 || ih >= h) continue;
           for (let j = 0; j < kw; j++) {
             const iw = q * ci.strideWidth + j - ci.padInfo.left;
-            if (iw < 0 || iw >= wd) continue;
-            for (let k = 0; k < cin; k++) {
-              const xi = ((b * h + ih) * wd + iw) * cin + k;
-              const wOff = ((i * kw + j) * cin + k) * cout;
-              for (let o = 0; o < cout; o++) {
-                dW[wOff + o]! += x[xi]! * dy[dyOff + o]!;
-                dx[xi]! += w[wOff + o]! * dy[dyOff + o]!;
-              }
-            }
+            if (iw >= 0 && iw < wd) visit(((b * h + ih) * wd + iw) * cin, (i * kw + j) * cin * cout, outOff);
           }
         }
       }
     }
   }
+}
+
+/** Float64 dW and dx of sum(conv2d(x, w) · dy) by direct loops over (n, oh, ow, kh, kw). */
+function reference(c: Case, x: Float32Array, w: Float32Array, dy: Float32Array): [Float64Array, Float64Array] {
+  const [n, h, wd, cin] = c.x;
+  const [kh, kw, , cout] = c.w;
+  const dW = new Float64Array(kh * kw * cin * cout);
+  const dx = new Float64Array(n * h * wd * cin);
+  convTaps(c, (xOff, wOff, dyOff) => {
+    for (let k = 0; k < cin; k++) {
+      for (let o = 0; o < cout; o++) {
+        dW[wOff + k * cout + o]! += x[xOff + k]! * dy[dyOff + o]!;
+        dx[xOff + k]! += w[wOff + k * cout + o]! * dy[dyOff + o]!;
+      }
+    }
+  });
   return [dW, dx];
 }
 
 /** Float64 forward conv y[n,oh,ow,o] = Σ x[n, oh·sh+i−pt, ow·sw+j−pl, c] · w[i,j,c,o]. */
 function forwardReference(c: Case, x: Float32Array, w: Float32Array): Float64Array {
   const ci = info(c);
-  const [n, h, wd, cin] = c.x;
-  const [kh, kw, , cout] = c.w;
+  const [n, , , cin] = c.x;
+  const [, , , cout] = c.w;
   const y = new Float64Array(n * ci.outHeight * ci.outWidth * cout);
-  for (let b = 0; b < n; b++) {
-    for (let r = 0; r < ci.outHeight; r++) {
-      for (let q = 0; q < ci.outWidth; q++) {
-        const yOff = ((b * ci.outHeight + r) * ci.outWidth + q) * cout;
-        for (let i = 0; i < kh; i++) {
-          const ih = r * ci.strideHeight + i - ci.padInfo.top;
-          if (ih < 0 || ih >= h) continue;
-          for (let j = 0; j < kw; j++) {
-            const iw = q * ci.strideWidth + j - ci.padInfo.left;
-            if (iw < 0 || iw >= wd) continue;
-            for (let k = 0; k < cin; k++) {
-              const xv = x[((b * h + ih) * wd + iw) * cin + k]!;
-              for (let o = 0; o < cout; o++) y[yOff + o]! += xv * w[((i * kw + j) * cin + k) * cout + o]!;
-            }
-          }
-        }
-      }
+  convTaps(c, (xOff, wOff, yOff) => {
+    for (let k = 0; k < cin; k++) {
+      const xv = x[xOff + k]!;
+      for (let o = 0; o < cout; o++) y[yOff + o]! += xv * w[wOff + k * cout + o]!;
     }
-  }
+  });
   return y;
 }
 
