@@ -11,7 +11,8 @@
  * | QatActFakeQuantGrad | dy, x, clip, ds? | [dx, dclip] | same |
  *
  * Gradient: dx as QatFakeQuantGrad ('mask'); dclip = f32(f32(ds + f32(sum dy * d out/d s)) / T), where ds is the
- * gradient that reached the scale output from other uses (absent: no add). That is RealDiv's gradient after the
+ * gradient that reached the scale output from other uses (tfjs passes zeros when the scale is unused: adding +0
+ * changes nothing but the sign of an exactly -0 sum, i.e. |sum| < 1e-45). That is RealDiv's gradient after the
  * engine added the quantizer's contribution last (the quantizer node is taped before any use of its scale).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -75,7 +76,7 @@ export const ACT_FQ_GRAD: tf.GradConfig = {
     const [dOut, dScale] = dys as [tf.Tensor | null, tf.Tensor | null];
     const [x, clip] = saved as [tf.Tensor, tf.Tensor];
     if (dOut === null || dOut === undefined) {
-      // only the scale is used: RealDiv's gradient alone (the quantizer is not on the path, even for NaN inputs)
+      // (tfjs fills unused outputs' gradients with zeros, so this runs only for direct callers passing null)
       const ds = dScale ?? tf.zerosLike(clip);
       return { x: () => tf.zerosLike(x), clip: () => tf.div(ds, Number(attrs['threshold'])) };
     }

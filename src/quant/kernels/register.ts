@@ -5,7 +5,7 @@
  * | kernel | inputs | outputs | gradient |
  * |---|---|---|---|
  * | QatFakeQuant | x, scale | fake-quantized x (or its ints) | QatFakeQuantGrad -> dx (mask) and dscale |
- * | QatWeightFakeQuant | w | [wq, scale] (abs-max scale) | QatWeightFakeQuantGrad -> dw (STE + scale path) |
+ * | QatWeightFakeQuant | w | [wq, scale] (abs-max scale) | QatWeightFakeQuantGrad(dy, ds, w) -> dw (STE + scale path) |
  * | QatAbsMaxScale | w | scale | QatAbsMaxScaleGrad -> dw (arg-max elements) |
  * | QatPercentileStat | x | [stat, index] | QatPercentileStatGrad -> dx (selected element) |
  * | QatPow2Ceil | x | exact 2^ceil(log2 x) | zero |
@@ -106,17 +106,21 @@ const weightFakeQuantGrad: KF = (bn) => ({ inputs, backend, attrs }) => {
   const dwq = inp(inputs, 'dy');
   const dsExt = inp(inputs, 'ds');
   const w = inp(inputs, 'w');
-  const s = inp(inputs, 'scale');
   const a = (attrs ?? {}) as Attrs;
   const { T, perChannel, pot } = weightAttrs(a);
-  const { views, finish } = kernelViews(bn, backend, [dwq, dsExt, w, s], [{ shape: w.shape, dtype: 'float32' }]);
+  const { views, finish } = kernelViews(bn, backend, [dwq, dsExt, w], [{ shape: w.shape, dtype: 'float32' }]);
   const dyv = f32View(views.ins[0], 'dy');
   const wv = f32View(views.ins[2], 'w');
-  const sv = f32View(views.ins[3], 'scale');
   const dsv = f32View(views.ins[1], 'ds');
-  const ds = new Float64Array(sv.length);
+  // the forward's abs-max and scale, recomputed (cheaper than saving the scale output: one engine copy less)
+  const m = new Float64Array(channels(w.shape, perChannel));
   const g = bounds(a, bn);
-  const k = simd(bn, backend, sv.length === 1, g);
+  const k = simd(bn, backend, m.length === 1, g);
+  if (k !== null) m[0] = simdAbsMax(k, wv);
+  else absMax(wv, m);
+  const sv = new Float32Array(m.length);
+  for (let c = 0; c < m.length; c++) sv[c] = scaleFromAbsMax(m[c]!, T, pot);
+  const ds = new Float64Array(sv.length);
   const dw = f32View(views.outs[0], 'dw');
   // dw = dy (straight-through), then the scale path at the arg-max elements
   if (k !== null) ds[0] = simdFakeQuantGradSteCopy(k, dyv, wv, dw, sv[0]!, g);
@@ -125,12 +129,8 @@ const weightFakeQuantGrad: KF = (bn) => ({ inputs, backend, attrs }) => {
     dw.set(dyv);
   }
   for (let c = 0; c < ds.length; c++) ds[c] = Math.fround(Math.fround(ds[c]!) + dsv[c]!);
-  if (k !== null) addScaleGradAt(k, wv, dw, ds[0]!, sv[0]!, T, pot);
-  else {
-    const m = new Float64Array(sv.length);
-    absMax(wv, m);
-    addAbsMaxScaleGrad(wv, dw, ds, sv, m, T, pot);
-  }
+  if (k !== null) addScaleGradAt(k, wv, dw, ds[0]!, sv[0]!, m[0]!, T, pot);
+  else addAbsMaxScaleGrad(wv, dw, ds, sv, m, T, pot);
   return finish()[0]!;
 };
 
@@ -159,7 +159,7 @@ const absMaxScaleGrad: KF = (bn) => ({ inputs, backend, attrs }) => {
   dw.fill(0);
   const k = simd(bn, backend, sv.length === 1, { minF: 0, maxF: 0, zp: 0 });
   if (k !== null) {
-    addScaleGradAt(k, wv, dw, f32View(views.ins[0], 'ds')[0]!, sv[0]!, T, pot);
+    addScaleGradAt(k, wv, dw, f32View(views.ins[0], 'ds')[0]!, sv[0]!, simdAbsMax(k, wv), T, pot);
   } else {
     const m = new Float64Array(sv.length);
     absMax(wv, m);
@@ -168,9 +168,8 @@ const absMaxScaleGrad: KF = (bn) => ({ inputs, backend, attrs }) => {
   return finish()[0]!;
 };
 
-/** dw[m] += sign(w_m) * f32(f32(ds/T or ds*s/m) / count) at the arg-max elements (per-tensor scale, SIMD search). */
-function addScaleGradAt(k: SimdExports, wv: Float32Array, dw: Float32Array, ds: number, s: number, T: number, pot: boolean): void {
-  const m = simdAbsMax(k, wv);
+/** dw[i] += sign(w_i) * f32(f32(ds/T or ds*s/m) / count) where |w_i| = m = max|w| (per-tensor scale, SIMD search). */
+function addScaleGradAt(k: SimdExports, wv: Float32Array, dw: Float32Array, ds: number, s: number, m: number, T: number, pot: boolean): void {
   if (!(m > MIN_STAT_F32)) return;
   const idx = simdAbsEqIndices(k, wv, m);
   if (idx.length === 0) return;
@@ -261,11 +260,10 @@ const GRADS: readonly tf.GradConfig[] = [
   {
     kernelName: QUANT_KERNELS.weightFakeQuant,
     inputsToSave: ['w'],
-    outputsToSave: [false, true],
     gradFunc: (dys, saved, attrs) => {
       const [dwq, ds] = dys as [tf.Tensor, tf.Tensor];
-      const [w, scale] = saved as [tf.Tensor, tf.Tensor];
-      return { w: () => one(run(QUANT_KERNELS.weightFakeQuantGrad, { dy: dwq, ds, w, scale }, attrs)) };
+      const [w] = saved as [tf.Tensor];
+      return { w: () => one(run(QUANT_KERNELS.weightFakeQuantGrad, { dy: dwq, ds, w }, attrs)) };
     },
   },
   {

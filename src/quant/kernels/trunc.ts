@@ -202,7 +202,7 @@ export const AVG_TRUNC_GRAD: tf.GradConfig = {
     const [dOut, dScale] = dys as [tf.Tensor | null, tf.Tensor | null];
     const [v, scale] = saved as [tf.Tensor, tf.Tensor];
     if (dOut === null || dOut === undefined) {
-      // only the output scale is used: the Multiply, RealDiv and Reshape gradients alone
+      // (tfjs fills unused outputs' gradients with zeros, so this runs only for direct callers passing null)
       const ds = dScale ?? tf.zeros([]);
       return { v: () => tf.zerosLike(v), scale: () => tf.reshape(tf.div(tf.mul(ds, Number(attrs['ts'])), Number(attrs['k'])), scale.shape) };
     }
