@@ -12,7 +12,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ActQuantConfig } from './config.js';
 import { intThreshold, potIntThreshold } from './int_range.js';
-import { percentileStat, powerOfTwo, exactPow2Ceil } from './scaling.js';
+import { percentileK, percentileStat, powerOfTwo, exactPow2Ceil } from './scaling.js';
+import { actFqKernelActive, actStatKernel, MAX_SELECT_RANK } from './kernels/ops.js';
 
 /** The state of one activation quantizer (Brevitas: counter, buffer, value). */
 export interface ActQuantState {
@@ -87,14 +88,36 @@ export function activationScaleParts(
     return pot ? { scale: learnedPotScale(state.value, T, false), threshold: T, counter } : { clip: tf.abs(state.value), threshold: T, counter };
   }
   if (collectsStats(cfg, counter, training)) {
-    // + 0 * value, as Brevitas: the learned value is connected to the loss with an exactly-zero gradient.
-    const stat = tf.add(percentileStat(statsInput, percentile, { relu: options.relu === true }), tf.mul(0, state.value));
-    const s = tf.clone(stat); // assigned to the buffer: no gradient flows through an assignment
-    const keep = Math.fround(1 - momentum);
-    const buffer = counter === 0 ? s : tf.add(tf.mul(state.buffer, keep), tf.mul(Math.fround(momentum), s));
+    const relu = options.relu === true;
+    const fused = fusedStatStep(statsInput, state, { momentum, percentile, relu, first: counter === 0 });
+    let stat: tf.Tensor, buffer: tf.Tensor;
+    if (fused !== null) ({ clip: stat, buffer } = fused);
+    else {
+      // + 0 * value, as Brevitas: the learned value is connected to the loss with an exactly-zero gradient.
+      stat = tf.add(percentileStat(statsInput, percentile, { relu }), tf.mul(0, state.value));
+      const s = tf.clone(stat); // assigned to the buffer: no gradient flows through an assignment
+      const keep = Math.fround(1 - momentum);
+      buffer = counter === 0 ? s : tf.add(tf.mul(state.buffer, keep), tf.mul(Math.fround(momentum), s));
+    }
     return pot ? { scale: powerOfTwo(tf.div(stat, T)), threshold: T, buffer, counter: counter + 1 } : { clip: stat, threshold: T, buffer, counter: counter + 1 };
   }
   return pot ? { scale: learnedPotScale(state.value, T, true), threshold: T, counter } : { clip: state.value, threshold: T, counter };
+}
+
+/**
+ * The statistics step as one kernel (QatActStat: statistic + 0 * value and the buffer update, bit-identical to the
+ * composed ops below), or null where it does not apply (fused kernels off, non-float32 or scalar-shape mismatch,
+ * percentile rank above MAX_SELECT_RANK).
+ */
+function fusedStatStep(
+  x: tf.Tensor, state: ActQuantState, o: { momentum: number; percentile: number; relu: boolean; first: boolean },
+): { clip: tf.Tensor; buffer: tf.Tensor } | null {
+  const { value, buffer } = state;
+  if (!actFqKernelActive() || x.dtype !== 'float32' || x.size === 0 || value.dtype !== 'float32' || buffer.dtype !== 'float32') return null;
+  if (value.size !== 1 || buffer.rank !== value.rank || buffer.size !== 1) return null;
+  const rank = x.size - percentileK(x.size, o.percentile) + 1;
+  if (rank > MAX_SELECT_RANK) return null;
+  return actStatKernel(x, value, buffer, { rank, relu: o.relu, momentum: o.momentum, first: o.first });
 }
 
 /**

@@ -1,7 +1,8 @@
 // QatActFakeQuant (`fakeQuantizeClipped`: the activation scale clip / T folded into the quantizer) against the
 // unfused composition scale = tf.div(clip, T); fakeQuantize(x, scale) on wasm and cpu: bit-identical outputs,
 // scales and gradients to x and to clip (signs of zero included), also when the scale feeds another op
-// (the Int32-bias / avg-pool path) and when only the scale is used; QuantReLU/QuantIdentity in both phases.
+// (the Int32-bias / avg-pool path) and when only the scale is used; QuantReLU/QuantIdentity in both phases (the
+// statistics phase also runs QatActStat: statistic + 0 * value and the buffer EMA in one kernel).
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { fakeQuantize, fakeQuantizeClipped } from '../../src/quant/fake_quant.js';
@@ -105,6 +106,20 @@ describeEachBackend('quant: QatActFakeQuant (clip / T folded into the activation
     c.dispose();
   });
 
+  it('the statistics phase runs QatActStat (one kernel)', async () => {
+    const m = tf.sequential({ layers: [quantReLU({ inputShape: [37], bitWidth: 4, collectStatsSteps: 5 })] });
+    const x = tf.tensor2d(randomFloats(3 * 37, 8, 1), [3, 37]);
+    const p = await tf.profile(() => {
+      tf.dispose(tf.variableGrads(() => tf.sum(m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar));
+    });
+    const names = p.kernels.map((k) => k.name);
+    expect(names).to.include.members(['QatActStat', 'QatActFakeQuant', 'QatActFakeQuantGrad']);
+    expect(names).to.not.include('QatPercentileStat');
+    expect(names).to.not.include('Add');
+    x.dispose();
+    m.dispose();
+  });
+
   for (const learned of [false, true]) {
     it(`QuantIdentity -> QuantLinear(Int32Bias) -> QuantReLU -> QuantLinear: bit-identical training with and without the folded division (${learned ? 'learned' : 'statistics then learned'} phase)`, () => {
       const x = tf.tensor2d(randomFloats(9 * 13, 5, 2), [9, 13]);
@@ -129,6 +144,11 @@ describeEachBackend('quant: QatActFakeQuant (clip / T folded into the activation
             names.push('loss');
             for (const k of Object.keys(grads)) { out.push(bits(grads[k]!)); names.push(k); }
             opt.applyGradients(grads);
+            for (const l of [m.layers[0], m.layers[2]] as QuantActivation[]) {
+              const st = l.getQuantState();
+              out.push(bits(tf.tensor([st.counter, st.buffer, st.value])));
+              names.push(`${l.name} state`);
+            }
             value.dispose();
             tf.dispose(grads);
           }

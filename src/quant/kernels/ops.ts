@@ -11,6 +11,7 @@ import { QUANT_KERNELS, registerQuantKernels } from './register.js';
 
 export { avgTruncQuantKernel, truncKernelSupports, truncQuantKernel, type TruncKernelAttrs } from './trunc.js';
 export { actFakeQuantKernel, actFqKernelSupports, type ActFqKernelAttrs } from './act_fq.js';
+export { actStatKernel, type ActStatKernelAttrs } from './act_stat.js';
 
 registerQuantKernels();
 

@@ -11,6 +11,7 @@
  * | QatPow2Ceil | x | exact 2^ceil(log2 x) | zero |
  * | QatTruncQuant | v, scale | TruncAvgPool2d truncation (trunc.ts) | QatTruncQuantGrad -> dv and dscale |
  * | QatActFakeQuant | x, clip | [fake-quantized x, clip / T] (act_fq.ts) | QatActFakeQuantGrad -> dx and dclip |
+ * | QatActStat | x, value, buffer | [stat + 0 * value, index, EMA buffer] (act_stat.ts) | QatPercentileStatGrad -> dx |
  */
 import * as tf from '@tensorflow/tfjs';
 import { kernelViews, f32View, type QuantKernelBackend } from './kernel_io.js';
@@ -24,6 +25,7 @@ import {
 import type { SimdExports } from './wasm_simd.js';
 import { AVG_TRUNC_GRAD, TRUNC_GRAD, TRUNC_KERNEL_FUNCS } from './trunc.js';
 import { ACT_FQ_GRAD, ACT_FQ_KERNEL_FUNCS } from './act_fq.js';
+import { actStatGrad, actStatKernelFuncs } from './act_stat.js';
 import { bool, bounds, fakeQuantGradInto, fakeQuantInto, inp, num, simd, type Attrs } from './fq_core.js';
 
 /** Names of the kernels registered here. */
@@ -235,7 +237,7 @@ const KERNELS: ReadonlyArray<[string, KF]> = [
   [QUANT_KERNELS.absMaxScale, absMaxScale], [QUANT_KERNELS.absMaxScaleGrad, absMaxScaleGrad],
   [QUANT_KERNELS.percentileStat, percentileStat], [QUANT_KERNELS.percentileStatGrad, percentileStatGrad],
   [QUANT_KERNELS.pow2Ceil, pow2CeilK],
-  ...TRUNC_KERNEL_FUNCS, ...ACT_FQ_KERNEL_FUNCS,
+  ...TRUNC_KERNEL_FUNCS, ...ACT_FQ_KERNEL_FUNCS, ...actStatKernelFuncs(QUANT_KERNELS.percentileStat),
 ];
 
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap): tf.Tensor | tf.Tensor[] =>
@@ -289,7 +291,7 @@ const GRADS: readonly tf.GradConfig[] = [
     kernelName: QUANT_KERNELS.pow2Ceil,
     gradFunc: (dy) => ({ x: () => tf.zerosLike(dy as tf.Tensor) }),
   },
-  TRUNC_GRAD, AVG_TRUNC_GRAD, ACT_FQ_GRAD,
+  TRUNC_GRAD, AVG_TRUNC_GRAD, ACT_FQ_GRAD, actStatGrad(QUANT_KERNELS.percentileStatGrad),
 ];
 
 let done = false;
