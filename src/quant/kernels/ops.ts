@@ -48,8 +48,9 @@ export function truncKernelActive(): boolean {
 let actFqEnabled = true;
 
 /**
- * Enable or disable the activation kernel with the folded scale division alone (QatActFakeQuant; activations then
- * run tf.div + QatFakeQuant, the same values), for A/B benchmarks and tests. Returns the previous setting.
+ * Enable or disable the fused activation-quantizer kernels alone (QatActFakeQuant: the folded scale division, and
+ * QatActStat: the statistics step; activations then run tf.div + QatFakeQuant and the composed statistics ops, the
+ * same values), for A/B benchmarks and tests. Returns the previous setting.
  */
 export function setActFqKernelEnabled(on: boolean): boolean {
   const prev = actFqEnabled;
@@ -57,7 +58,7 @@ export function setActFqKernelEnabled(on: boolean): boolean {
   return prev;
 }
 
-/** True when `fakeQuantizeClipped` runs QatActFakeQuant (quantKernelsActive() and not disabled alone). */
+/** True when activations run QatActFakeQuant / QatActStat (quantKernelsActive() and not disabled alone). */
 export function actFqKernelActive(): boolean {
   return actFqEnabled && quantKernelsActive();
 }
