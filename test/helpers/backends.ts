@@ -79,3 +79,16 @@ export function relErrStrict(a: ArrayLike<number>, b: ArrayLike<number>): number
   expect(m).to.be.greaterThan(0);
   return d / m;
 }
+
+/**
+ * Quantizer test inputs for scale s: random values in ±spread·s, the ties (k + 0.5)·s for k = -9..9 at every third
+ * index, -0.3·s (rounds to -0), -0 and +0 at indices 1, 2 and 4, cut to n (use n % 4 != 0 to reach SIMD tails).
+ */
+export function quantInputs(n: number, s: number, seed: number, spread = 9): number[] {
+  const xs = randomFloats(n, seed, spread * s);
+  for (let k = -9; k <= 9; k++) xs[(k + 9) * 3] = Math.fround((k + 0.5) * s);
+  xs[1] = Math.fround(-0.3 * s);
+  xs[2] = -0;
+  xs[4] = 0;
+  return xs.slice(0, n);
+}

@@ -9,20 +9,13 @@ import { fakeQuantize, fakeQuantizeClipped } from '../../src/quant/fake_quant.js
 import { quantIdentity, quantLinear, quantReLU } from '../../src/layers/index.js';
 import type { QuantActivation } from '../../src/layers/quant_activation.js';
 import { setActFqKernelEnabled } from '../../src/quant/kernels/ops.js';
-import { describeEachBackend, expectNoLeaks, randomFloats } from '../helpers/backends.js';
+import { describeEachBackend, expectNoLeaks, quantInputs, randomFloats } from '../helpers/backends.js';
 
 /** The bits of a float32 array (distinguishes -0 from +0 and NaN payloads). */
 const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
 
 /** Inputs with ties (k + 0.5)·s, ±0, values rounding to -0, clamped values; n % 4 = 3 (SIMD tail). */
-function inputs(n: number, s: number, seed: number): number[] {
-  const xs = randomFloats(n, seed, 12 * s);
-  for (let k = -9; k <= 9; k++) xs[(k + 9) * 3] = Math.fround((k + 0.5) * s);
-  xs[1] = Math.fround(-0.3 * s);
-  xs[2] = -0;
-  xs[4] = 0;
-  return xs.slice(0, n);
-}
+const inputs = (n: number, s: number, seed: number): number[] => quantInputs(n, s, seed, 12);
 
 type Grid = { bitWidth: number; signed: boolean; narrowRange: boolean; relu: boolean };
 

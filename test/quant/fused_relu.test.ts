@@ -7,15 +7,11 @@ import { fakeQuantize, quantizeToInt } from '../../src/quant/fake_quant.js';
 import { percentileStat } from '../../src/quant/scaling.js';
 import { setQuantKernelsEnabled } from '../../src/quant/kernels/ops.js';
 import { quantLinear, quantReLU } from '../../src/layers/index.js';
-import { describeEachBackend, expectNoLeaks, randomFloats, relErr } from '../helpers/backends.js';
+import { describeEachBackend, expectNoLeaks, quantInputs, randomFloats, relErr } from '../helpers/backends.js';
 
-/** Inputs with ties (k + 0.5)·s, -0, small negatives that round to -0, x in (0, s/2), clamped values, n % 4 = 3. */
+/** Inputs with ties (k + 0.5)·s, -0, small negatives that round to -0, x in (0, s/2), clamped values. */
 function inputs(n: number, s: number, seed: number): number[] {
-  const xs = randomFloats(n, seed, 9 * s);
-  for (let k = -9; k <= 9; k++) xs[(k + 9) * 3] = Math.fround((k + 0.5) * s);
-  xs[1] = Math.fround(-0.3 * s);
-  xs[2] = -0;
-  xs[4] = 0;
+  const xs = quantInputs(n, s, seed);
   xs[5] = Math.fround(0.2 * s);
   return xs;
 }
