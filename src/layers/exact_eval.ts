@@ -32,11 +32,14 @@ export function setExactInference(on: boolean): boolean {
 /**
  * The layer's inference output through the integer-exact path, or null when it does not apply (float input, a
  * per-channel input scale, or an accumulator that may reach 2^24). Call inside the layer's tidy.
- * @param wq the fake-quantized kernel (f32(q * sW)) and `sw` its scale (broadcastable to it).
+ * @param wInt the integer weights round(wq / sW) as float32 (asked for only when the path applies; the layer caches it).
+ * @param sw the weight scale (broadcastable to the kernel).
+ * @param bias the float bias variable's value, or null.
  * @param linear the layer's linear map (matmul or conv) without bias.
  */
 export function exactEvalForward(
-  layer: QuantWeightLayer, x: tf.Tensor, wq: tf.Tensor, sw: tf.Tensor, linear: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor,
+  layer: QuantWeightLayer, x: tf.Tensor, wInt: () => tf.Tensor, sw: tf.Tensor, bias: tf.Tensor | null,
+  linear: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor,
 ): tf.Tensor | null {
   if (!enabled) return null;
   const p = upstreamProvider(layer);
@@ -46,20 +49,18 @@ export function exactEvalForward(
   const gW = intRange(layer.weightQuantConfig);
   const inMax = Math.max(Math.abs(gIn.minInt), Math.abs(gIn.maxInt));
   const wMax = Math.max(Math.abs(gW.minInt), Math.abs(gW.maxInt));
-  const floatBias = layer.getFloatBias();
   let intBias: Int32Array | null = null;
   let biasMax = 0;
-  if (floatBias !== null && layer.biasQuantMode === 'int32') {
-    intBias = int32Bias(floatBias, sInT.dataSync()[0] ?? NaN, sw.dataSync() as Float32Array);
+  if (bias !== null && layer.biasQuantMode === 'int32') {
+    intBias = int32Bias(bias.dataSync() as Float32Array, sInT.dataSync()[0] ?? NaN, sw.dataSync() as Float32Array);
     for (let c = 0; c < intBias.length; c++) biasMax = Math.max(biasMax, Math.abs(intBias[c] as number));
   }
   if (layer.fanIn() * inMax * wMax + biasMax >= F32_EXACT) return null;
-  // wq = f32(q sW) and x = f32(q sIn) are within an ulp of integer multiples of their scales: rounding recovers q.
-  const wInt = tf.round(tf.div(wq, sw));
-  let acc = linear(tf.round(tf.div(x, sInT)), wInt);
+  // x = f32(q sIn) (and wq = f32(q sW)) is within an ulp of an integer multiple of its scale: rounding recovers q.
+  let acc = linear(tf.round(tf.div(x, sInT)), wInt());
   if (intBias !== null) acc = tf.add(acc, tf.tensor1d(Float32Array.from(intBias), 'float32'));
   // f32(sIn * sW[c]): one float32 multiply, the same number as the circuit's accumulator scale
   const scale = tf.reshape(tf.mul(sInT, sw), [-1]);
   const y = tf.mul(acc, scale.size === 1 ? tf.reshape(scale, []) : scale);
-  return floatBias !== null && intBias === null ? tf.add(y, tf.tensor1d(floatBias, 'float32')) : y;
+  return bias !== null && intBias === null ? tf.add(y, bias) : y;
 }

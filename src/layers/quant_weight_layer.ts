@@ -75,7 +75,7 @@ export abstract class QuantWeightLayer extends tf.layers.Layer {
   protected bias: LayerVariable | null = null;
   private mask: tf.Tensor | null = null;
   /** Quantized kernel and scale reused by forwards without a gradient tape, keyed by the kernel's data and the mask. */
-  private evalCache: { dataId: object; mask: tf.Tensor | null; wq: tf.Tensor; sw: tf.Tensor } | null = null;
+  private evalCache: { dataId: object; mask: tf.Tensor | null; wq: tf.Tensor; sw: tf.Tensor; wInt: tf.Tensor | null } | null = null;
   protected readonly kernelInitializer: Initializer;
   protected readonly biasInitializer: Initializer;
 
@@ -163,14 +163,30 @@ export abstract class QuantWeightLayer extends tf.layers.Layer {
     const { wq, scale } = this.quantizeKernel(this.maskedKernel());
     moveToOutermostScope(wq);
     moveToOutermostScope(scale);
-    this.evalCache = { dataId, mask: this.mask, wq, sw: scale };
+    this.evalCache = { dataId, mask: this.mask, wq, sw: scale, wInt: null };
     return { wq, sw: scale };
+  }
+
+  /**
+   * The integer weights round(wq / sw) for the integer-exact inference path, kept with the eval cache (once per
+   * `model.predict`, not per batch). Call after `forwardKernel()` outside a gradient tape.
+   */
+  private intKernel(wq: tf.Tensor, sw: tf.Tensor): tf.Tensor {
+    const c = this.evalCache;
+    if (c !== null && c.wq === wq && c.wInt !== null && !c.wInt.isDisposed) return c.wInt;
+    const wInt = tf.round(tf.div(wq, sw));
+    if (c !== null && c.wq === wq) {
+      moveToOutermostScope(wInt);
+      c.wInt = wInt;
+    }
+    return wInt;
   }
 
   private clearEvalCache(): void {
     if (this.evalCache !== null) {
       this.evalCache.wq.dispose();
       this.evalCache.sw.dispose();
+      this.evalCache.wInt?.dispose();
     }
     this.evalCache = null;
   }
@@ -184,7 +200,8 @@ export abstract class QuantWeightLayer extends tf.layers.Layer {
       const st = tf.engine().state;
       if (!(st.gradientDepth > 0 && st.kernelDepth === 0)) {
         // inference: the integer-exact path (the exported circuit's arithmetic) when it applies
-        const exact = exactEvalForward(this, x, wq, sw, (a, w) => this.innerCall(a, w, null));
+        const bias = this.useBias && this.bias !== null ? this.bias.read() : null;
+        const exact = exactEvalForward(this, x, () => this.intKernel(wq, sw), sw, bias, (a, w) => this.innerCall(a, w, null));
         if (exact !== null) return exact;
       }
       let bq: tf.Tensor | null = null;
