@@ -14,6 +14,7 @@ import { activationScaleParts, activationScaleStep, learnedValueFromBuffer, need
 import { fakeQuantize, fakeQuantizeClipped, quantizeToInt } from '../quant/fake_quant.js';
 import { replaceKept, type QuantMeta, type QuantOutputProvider } from './quant_meta.js';
 import { singleTensor } from './util.js';
+import { inputNeedsNoGradient, markZeroGradOnly } from './grad_scope.js';
 
 
 /** Options of QuantIdentity / QuantReLU. */
@@ -109,14 +110,19 @@ export abstract class QuantActivation extends tf.layers.Layer implements QuantOu
       const step = activationScaleParts(x0, this.quant, state, training, { relu });
       if (step.buffer !== undefined) v.buffer.write(step.buffer);
       if (step.counter !== counter) this.writeCounter(step.counter);
+      let out: tf.Tensor;
       if (step.clip !== undefined) {
         // scale = clip / T, folded into the quantizer kernel
-        const { out, scale } = fakeQuantizeClipped(x0, step.clip, step.threshold, { ...this.quant, clampGrad: 'mask', relu });
-        this.lastScale = replaceKept(this.lastScale, scale);
-        return out;
+        const r = fakeQuantizeClipped(x0, step.clip, step.threshold, { ...this.quant, clampGrad: 'mask', relu });
+        this.lastScale = replaceKept(this.lastScale, r.scale);
+        out = r.out;
+      } else {
+        this.lastScale = replaceKept(this.lastScale, step.scale);
+        out = fakeQuantize(x0, { ...this.quant, scale: step.scale, clampGrad: 'mask', relu });
       }
-      this.lastScale = replaceKept(this.lastScale, step.scale);
-      return fakeQuantize(x0, { ...this.quant, scale: step.scale, clampGrad: 'mask', relu });
+      // Statistics phase on data: the output's gradient only feeds `0 * value` (grad_scope.ts).
+      if (step.buffer !== undefined && inputNeedsNoGradient(x0)) markZeroGradOnly(out);
+      return out;
     });
   }
 

@@ -1,6 +1,7 @@
 /** QuantConv2D: an NHWC 2-D convolution with fake-quantized weights (Brevitas `QuantConv2d`). */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
+import { conv2dWeightGradOnly, isZeroGradOnly } from './grad_scope.js';
 import { QuantWeightLayer, type QuantWeightArgs } from './quant_weight_layer.js';
 
 /** Padding: tfjs' 'valid' / 'same', or a number p = PyTorch's symmetric `padding=p`. */
@@ -67,7 +68,10 @@ export class QuantConv2D extends QuantWeightLayer {
   }
 
   protected innerCall(x: tf.Tensor, wq: tf.Tensor, bq: tf.Tensor | null): tf.Tensor {
-    const y = tf.conv2d(x as tf.Tensor4D, wq as tf.Tensor4D, this.strides, this.tfPadding());
+    // an input whose gradient only feeds a zero (grad_scope.ts): the weight gradient alone
+    const y = isZeroGradOnly(x)
+      ? conv2dWeightGradOnly(x as tf.Tensor4D, wq as tf.Tensor4D, this.strides, this.tfPadding())
+      : tf.conv2d(x as tf.Tensor4D, wq as tf.Tensor4D, this.strides, this.tfPadding());
     return bq === null ? y : tf.add(y, bq);
   }
 

@@ -1,6 +1,7 @@
 /** QuantLinear: a dense layer with fake-quantized weights (Brevitas `QuantLinear`). */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
+import { isZeroGradOnly, matMulWeightGradOnly } from './grad_scope.js';
 import { QuantWeightLayer, type QuantWeightArgs } from './quant_weight_layer.js';
 
 /** Options of QuantLinear. */
@@ -38,7 +39,8 @@ export class QuantLinear extends QuantWeightLayer {
   }
 
   protected innerCall(x: tf.Tensor, wq: tf.Tensor, bq: tf.Tensor | null): tf.Tensor {
-    const y = tf.matMul(x as tf.Tensor2D, wq as tf.Tensor2D);
+    // an input whose gradient only feeds a zero (grad_scope.ts): the weight gradient alone
+    const y = isZeroGradOnly(x) ? matMulWeightGradOnly(x as tf.Tensor2D, wq as tf.Tensor2D) : tf.matMul(x as tf.Tensor2D, wq as tf.Tensor2D);
     return bq === null ? y : tf.add(y, bq);
   }
 

@@ -6,6 +6,7 @@
  * non-float32 variables, take tfjs' own path.
  */
 import * as tf from '@tensorflow/tfjs';
+import { withVariableOnlyGradients } from '../layers/grad_scope.js';
 import { ADAM_KERNEL, registerAdamKernels, wasmAdamAvailable, type AdamKernelAttrs } from './fused_adam_kernel.js';
 
 /** tfjs' OptimizerVariable. */
@@ -45,6 +46,14 @@ export class FusedAdam extends tf.AdamOptimizer {
   constructor(learningRate: number, beta1: number, beta2: number, epsilon?: number | null) {
     super(learningRate, beta1, beta2, epsilon ?? undefined);
     registerAdamKernels();
+  }
+
+  /**
+   * tfjs' computeGradients with the loss function run under `withVariableOnlyGradients` (minimize differentiates
+   * with respect to variables only, so a quantizer may skip a gradient that only feeds a zero; see grad_scope.ts).
+   */
+  override computeGradients(f: () => tf.Scalar, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+    return super.computeGradients(() => withVariableOnlyGradients(f), varList);
   }
 
   /** Apply one Adam step (fused on wasm/cpu with float32 variables; tfjs' ops otherwise). */

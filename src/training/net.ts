@@ -21,6 +21,7 @@ import { deriveSeed, makeRng, makeStatefulRng, shuffleInPlace, withMathRandom, t
 import { splitIndices } from './split.js';
 import { loadParams, saveParams } from './persistence.js';
 import { ParallelSession, type ParallelHost } from './parallel/session.js';
+import { withVariableOnlyGradients } from '../layers/grad_scope.js';
 
 /** Targets encoded for the loss: a float tensor `[n, nOutputs]` plus optional class indices for stratifying. */
 export interface EncodedTargets {
@@ -381,7 +382,8 @@ export class NeuralNet<P = number[][]> {
     const loss = withMathRandom(this.rng_.next, () => tf.tidy(() => {
       const xb = gatherRows(X, idx);
       const yb = gatherRows(Y, idx);
-      const { value, grads } = tf.variableGrads(() => this.computeLoss(yb, model.apply(xb, { training: true }) as tf.Tensor), vars.map((v) => v.variable));
+      // gradients with respect to the variables only: nothing differentiates the data batch (grad_scope.ts)
+      const { value, grads } = tf.variableGrads(() => withVariableOnlyGradients(() => this.computeLoss(yb, model.apply(xb, { training: true }) as tf.Tensor)), vars.map((v) => v.variable));
       // Variables unused in this forward (e.g. a quantizer's learned clip during statistics collection) get zeros,
       // so the optimizer always sees every variable in the same order.
       for (const v of vars) if (grads[v.name] === undefined) grads[v.name] = tf.zerosLike(v.variable);

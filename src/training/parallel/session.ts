@@ -12,6 +12,7 @@
  * statistic). Results are deterministic for a given seed and worker count, not equal across worker counts.
  */
 import * as tf from '@tensorflow/tfjs';
+import { withVariableOnlyGradients } from '../../layers/grad_scope.js';
 import { ConfigError, QatError } from '../../errors.js';
 import type { Callback, GradContext, TrainableVariableInfo, TrainingContext } from '../callback.js';
 import type { Criterion } from '../net_options.js';
@@ -166,7 +167,7 @@ export class ParallelSession {
     const own = withMathRandom(host.rng, () => tf.tidy(() => {
       const xb = tf.tensor(x, [e0 - s0, ...this.data.sampleShape]);
       const yb = tf.tensor(y, [e0 - s0, this.data.nOutputs]);
-      const { value, grads } = tf.variableGrads(() => host.computeLoss(yb, host.model.apply(xb, { training: true }) as tf.Tensor),
+      const { value, grads } = tf.variableGrads(() => withVariableOnlyGradients(() => host.computeLoss(yb, host.model.apply(xb, { training: true }) as tf.Tensor)),
         vars.map((v) => v.variable));
       return { value, grads: vars.map((v) => grads[v.name] ?? tf.zerosLike(v.variable)) };
     }));

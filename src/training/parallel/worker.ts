@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { withVariableOnlyGradients } from '../../layers/grad_scope.js';
 import '../../layers/register.js';
 import { useBackend, type BackendName } from '../../backend/use_backend.js';
 import { makeRng, withMathRandom } from '../rng.js';
@@ -90,7 +91,7 @@ function step(m: StepMessage): number {
   const lossT = withMathRandom(makeRng(m.seed), () => tf.tidy(() => {
     const xb = tf.tensor(x, [n, ...ini.data.sampleShape]);
     const yb = tf.tensor(y, [n, ini.data.nOutputs]);
-    const { value, grads } = tf.variableGrads(() => loss(ini.criterion, yb, model.apply(xb, { training: true }) as tf.Tensor), trainable);
+    const { value, grads } = tf.variableGrads(() => withVariableOnlyGradients(() => loss(ini.criterion, yb, model.apply(xb, { training: true }) as tf.Tensor)), trainable);
     trainable.forEach((v, j) => {
       const g = grads[v.name];
       const s = region.grads[j];

@@ -1,0 +1,104 @@
+/**
+ * Skipping a gradient that can only ever be multiplied by zero.
+ *
+ * During the statistics phase, a QuantIdentity on the model input gets its scale from the input's statistic. Its
+ * learned clip value is connected to the loss only through Brevitas' `+ 0 * value`, so its gradient is exactly 0
+ * (brevitas-semantics.md §7). The input is data and needs no gradient. Yet the tape would still compute the full
+ * gradient of the quantizer's output, i.e. the first layer's input gradient: one matmul (or conv) per step whose
+ * only use is that multiplication by zero.
+ *
+ * This module lets the two layers agree to skip it:
+ * - the training loop runs its forward inside `withVariableOnlyGradients`: gradients are taken with respect to
+ *   variables only (tf.variableGrads, optimizer.minimize), never with respect to input data;
+ * - the activation quantizer marks its output `zeroGradOnly` when it collects statistics and its input is data
+ *   (`inputNeedsNoGradient`);
+ * - QuantLinear / QuantConv2D give a marked input a zero gradient instead of the matmul/conv.
+ *
+ * The clip value's gradient is then 0 * 0 instead of 0 * (a finite number): the same exact zero. The weight and bias
+ * gradients are unchanged (the same kernels on the same inputs). The only difference is a non-finite first-layer
+ * input gradient, where Brevitas' value gradient would be NaN; the weights' gradients are then non-finite too.
+ * Outside the scope (tf.grad on the input, user loops on tf.variableGrads) nothing is skipped.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+let variableOnlyDepth = 0;
+const zeroGradOnly = new WeakSet<tf.Tensor>();
+
+/**
+ * Run `f` (a loss function passed to tf.variableGrads or optimizer.minimize) with gradients taken only with respect
+ * to variables. Returns what `f` returns.
+ */
+export function withVariableOnlyGradients<T>(f: () => T): T {
+  variableOnlyDepth++;
+  try {
+    return f();
+  } finally {
+    variableOnlyDepth--;
+  }
+}
+
+/**
+ * True when nothing can need the gradient of `x`: inside `withVariableOnlyGradients`, while a gradient tape
+ * records, `x` was not produced by a recorded op (it is data or a variable) and is not a trainable variable.
+ */
+export function inputNeedsNoGradient(x: tf.Tensor): boolean {
+  if (variableOnlyDepth === 0) return false;
+  const st = tf.engine().state;
+  if (!(st.gradientDepth > 0 && st.kernelDepth === 0)) return false;
+  if (x instanceof tf.Variable && x.trainable) return false;
+  for (const node of st.activeTape) {
+    for (const out of node.outputs) if (out.id === x.id) return false;
+  }
+  return true;
+}
+
+/** Mark `t`: its gradient is used only multiplied by zero (see the module comment). */
+export function markZeroGradOnly(t: tf.Tensor): void {
+  zeroGradOnly.add(t);
+}
+
+/** True when `t` was marked by `markZeroGradOnly`. */
+export function isZeroGradOnly(t: tf.Tensor): boolean {
+  return zeroGradOnly.has(t);
+}
+
+/**
+ * x @ w, whose gradient with respect to x is zeros (x marked `zeroGradOnly`) and with respect to w is tfjs'
+ * BatchMatMul gradient, matMul(x, dy, true, false).
+ */
+export function matMulWeightGradOnly(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const f = tf.customGrad((a, b, save) => {
+    (save as tf.GradSaveFunc)([a as tf.Tensor]);
+    return {
+      value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+      gradFunc: (dy, saved) => {
+        const [sa] = saved as [tf.Tensor2D];
+        return [tf.zerosLike(sa), tf.matMul(sa, dy as tf.Tensor2D, true, false)];
+      },
+    };
+  });
+  return f(x, w) as tf.Tensor2D;
+}
+
+/** Conv2D padding argument (as tf.conv2d). */
+export type ConvPad = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
+
+/**
+ * NHWC tf.conv2d(x, w, strides, pad), whose gradient with respect to x is zeros (x marked `zeroGradOnly`) and with
+ * respect to w is tfjs' Conv2D gradient (the Conv2DBackpropFilter kernel with the same attributes).
+ */
+export function conv2dWeightGradOnly(x: tf.Tensor4D, w: tf.Tensor4D, strides: [number, number], pad: ConvPad): tf.Tensor4D {
+  const f = tf.customGrad((a, b, save) => {
+    (save as tf.GradSaveFunc)([a as tf.Tensor]);
+    return {
+      value: tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad),
+      gradFunc: (dy, saved) => {
+        const [sa] = saved as [tf.Tensor4D];
+        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: sa, dy: dy as tf.Tensor },
+          { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        return [tf.zerosLike(sa), dw];
+      },
+    };
+  });
+  return f(x, w) as tf.Tensor4D;
+}
