@@ -10,7 +10,7 @@ import { ConfigError } from '../errors.js';
 import { actQuant, ACT_PRESETS, type ActPresetName } from '../quant/presets.js';
 import type { ActQuantConfig } from '../quant/config.js';
 import { normalizeEnum } from '../quant/config.js';
-import { activationScaleParts, activationScaleStep, learnedValueFromBuffer, needsLearnedSwitch, actThreshold } from '../quant/act_scale.js';
+import { activationScaleParts, activationScaleStep, learnedValueFromBuffer, needsLearnedSwitch, actThreshold, statsStepFakeQuant } from '../quant/act_scale.js';
 import { fakeQuantize, fakeQuantizeClipped, quantizeToInt } from '../quant/fake_quant.js';
 import { replaceKept, type QuantMeta, type QuantOutputProvider } from './quant_meta.js';
 import { singleTensor } from './util.js';
@@ -107,6 +107,15 @@ export abstract class QuantActivation extends tf.layers.Layer implements QuantOu
       // QuantReLU: the ReLU is fused into the statistic and into the quantizer (relu(x) is never a separate tensor).
       const relu = this.applyRelu;
       const state = { counter, buffer: v.buffer.read(), value: v.value.read() };
+      const fused = statsStepFakeQuant(x0, this.quant, state, training, { relu });
+      if (fused !== null) {
+        // statistics phase in one kernel (statistic, buffer EMA, quantizer)
+        v.buffer.write(fused.buffer);
+        this.writeCounter(fused.counter);
+        this.lastScale = replaceKept(this.lastScale, fused.scale);
+        if (inputNeedsNoGradient(x0)) markZeroGradOnly(fused.out);
+        return fused.out;
+      }
       const step = activationScaleParts(x0, this.quant, state, training, { relu });
       if (step.buffer !== undefined) v.buffer.write(step.buffer);
       if (step.counter !== counter) this.writeCounter(step.counter);

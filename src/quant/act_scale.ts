@@ -11,9 +11,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ActQuantConfig } from './config.js';
-import { intThreshold, potIntThreshold } from './int_range.js';
+import { intRange, intThreshold, potIntThreshold } from './int_range.js';
 import { percentileK, percentileStat, powerOfTwo, exactPow2Ceil } from './scaling.js';
-import { actFqKernelActive, actStatKernel, MAX_SELECT_RANK } from './kernels/ops.js';
+import { actFqKernelActive, actFqKernelSupports, actStatFakeQuantKernel, actStatFqKernelActive, actStatKernel, MAX_SELECT_RANK } from './kernels/ops.js';
 
 /** The state of one activation quantizer (Brevitas: counter, buffer, value). */
 export interface ActQuantState {
@@ -118,6 +118,27 @@ function fusedStatStep(
   const rank = x.size - percentileK(x.size, o.percentile) + 1;
   if (rank > MAX_SELECT_RANK) return null;
   return actStatKernel(x, value, buffer, { rank, relu: o.relu, momentum: o.momentum, first: o.first });
+}
+
+/**
+ * A statistics-phase training forward, scale and quantizer together, as one kernel (QatActStatFakeQuant: bit for bit
+ * `activationScaleParts` followed by `fakeQuantizeClipped` with 'mask' gradients), or null where it does not apply
+ * (not collecting, power-of-two scale, fused kernels off, non-float32 or non-scalar state, percentile rank above
+ * MAX_SELECT_RANK): then use those two.
+ */
+export function statsStepFakeQuant(
+  x: tf.Tensor, cfg: ActQuantConfig, state: ActQuantState, training: boolean, options: { relu?: boolean } = {},
+): { out: tf.Tensor; scale: tf.Tensor; buffer: tf.Tensor; counter: number } | null {
+  if (!collectsStats(cfg, state.counter, training) || cfg.scaling.kind !== 'runtimeStats' || cfg.restrict === 'powerOfTwo') return null;
+  const { value, buffer } = state;
+  if (!actStatFqKernelActive() || !actFqKernelSupports(x, value) || buffer.dtype !== 'float32' || buffer.size !== 1 || buffer.rank !== value.rank) return null;
+  const rank = x.size - percentileK(x.size, cfg.scaling.percentile) + 1;
+  if (rank > MAX_SELECT_RANK) return null;
+  const { minInt, maxInt } = intRange(cfg);
+  const r = actStatFakeQuantKernel(x, value, buffer, {
+    rank, relu: options.relu === true, momentum: cfg.scaling.momentum, first: state.counter === 0, minInt, maxInt, threshold: actThreshold(cfg),
+  });
+  return { ...r, counter: state.counter + 1 };
 }
 
 /**

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fakeQuantize, fakeQuantizeClipped } from '../../src/quant/fake_quant.js';
 import { quantIdentity, quantLinear, quantReLU } from '../../src/layers/index.js';
 import type { QuantActivation } from '../../src/layers/quant_activation.js';
-import { setActFqKernelEnabled } from '../../src/quant/kernels/ops.js';
+import { setActFqKernelEnabled, setActStatFqKernelEnabled } from '../../src/quant/kernels/ops.js';
 import { describeEachBackend, expectNoLeaks, quantInputs, randomFloats } from '../helpers/backends.js';
 
 /** The bits of a float32 array (distinguishes -0 from +0 and NaN payloads). */
@@ -99,16 +99,22 @@ describeEachBackend('quant: QatActFakeQuant (clip / T folded into the activation
     c.dispose();
   });
 
-  it('the statistics phase runs QatActStat (one kernel)', async () => {
-    const m = tf.sequential({ layers: [quantReLU({ inputShape: [37], bitWidth: 4, collectStatsSteps: 5 })] });
+  it('the statistics phase runs QatActStatFakeQuant (one kernel each way), or QatActStat + QatActFakeQuant without it', async () => {
+    // (a dense layer first, so that the quantizer's input needs its gradient)
+    const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [37], units: 37 }), quantReLU({ bitWidth: 4, collectStatsSteps: 5 })] });
     const x = tf.tensor2d(randomFloats(3 * 37, 8, 1), [3, 37]);
-    const p = await tf.profile(() => {
+    const kernels = async (): Promise<string[]> => (await tf.profile(() => {
       tf.dispose(tf.variableGrads(() => tf.sum(m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar));
-    });
-    const names = p.kernels.map((k) => k.name);
-    expect(names).to.include.members(['QatActStat', 'QatActFakeQuant', 'QatActFakeQuantGrad']);
-    expect(names).to.not.include('QatPercentileStat');
-    expect(names).to.not.include('Add');
+    })).kernels.map((k) => k.name).filter((n) => n.startsWith('Qat') || n === 'Add');
+    expect(await kernels()).to.deep.equal(['QatActStatFakeQuant', 'QatActStatFakeQuantGrad']);
+    const prev = setActStatFqKernelEnabled(false);
+    try {
+      const names = await kernels();
+      expect(names).to.include.members(['QatActStat', 'QatActFakeQuant', 'QatActFakeQuantGrad', 'QatPercentileStatGrad', 'Add']);
+      expect(names).to.not.include('QatPercentileStat');
+    } finally {
+      setActStatFqKernelEnabled(prev);
+    }
     x.dispose();
     m.dispose();
   });
@@ -118,8 +124,10 @@ describeEachBackend('quant: QatActFakeQuant (clip / T folded into the activation
       const x = tf.tensor2d(randomFloats(9 * 13, 5, 2), [9, 13]);
       const w = tf.tensor2d(randomFloats(9 * 5, 6, 1), [9, 5]);
       const names: string[] = [];
-      const trace = (fused: boolean): number[][] => {
-        const prev = setActFqKernelEnabled(fused);
+      // 'all': QatActStatFakeQuant / QatActFakeQuant; 'split': QatActStat + QatActFakeQuant; 'composed': tfjs ops
+      const trace = (mode: 'all' | 'split' | 'composed'): number[][] => {
+        const prev = setActFqKernelEnabled(mode !== 'composed');
+        const prevStat = setActStatFqKernelEnabled(mode === 'all');
         const m = tf.sequential({ layers: [
           quantIdentity({ inputShape: [13], bitWidth: 4, collectStatsSteps: 2 }),
           quantLinear({ units: 6, weightBitWidth: 4, biasQuant: 'Int32Bias', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }), biasInitializer: tf.initializers.randomUniform({ minval: -0.3, maxval: 0.3, seed: 4 }) }),
@@ -149,14 +157,17 @@ describeEachBackend('quant: QatActFakeQuant (clip / T folded into the activation
           opt.dispose();
         } finally {
           setActFqKernelEnabled(prev);
+          setActStatFqKernelEnabled(prevStat);
           m.dispose();
         }
         return out;
       };
-      const a = trace(true);
-      const b = trace(false);
-      expect(a.length).to.equal(b.length);
-      for (let i = 0; i < a.length; i++) expect(a[i], `entry ${i} ${names[i] ?? ''}`).to.deep.equal(b[i]);
+      const b = trace('composed');
+      for (const mode of ['all', 'split'] as const) {
+        const a = trace(mode);
+        expect(a.length).to.equal(b.length);
+        for (let i = 0; i < a.length; i++) expect(a[i], `${mode}: entry ${i} ${names[i] ?? ''}`).to.deep.equal(b[i]);
+      }
       x.dispose();
       w.dispose();
     });

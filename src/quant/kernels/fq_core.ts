@@ -6,7 +6,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { QuantKernelBackend } from './kernel_io.js';
 import { fakeQuantBackward, fakeQuantForward, type GridBounds } from './loops.js';
-import { reluCopy, simdFakeQuant, simdFakeQuantGrad, simdOf, zeroWhereNotPositive } from './simd_paths.js';
+import { addPlusZero, reluCopy, simdFakeQuant, simdFakeQuantGrad, simdOf, zeroWhereNotPositive } from './simd_paths.js';
 import type { SimdExports } from './wasm_simd.js';
 
 /** Kernel attributes as a plain record. */
@@ -48,13 +48,15 @@ export function fakeQuantInto(
  */
 export function fakeQuantGradInto(
   bn: QuantKernelBackend, backend: unknown, dyv: Float32Array, xv: Float32Array, sv: Float32Array, dx: Float32Array | null, g: GridBounds, relu: boolean,
+  plusZero = false,
 ): Float64Array {
   const ds = new Float64Array(sv.length);
   const k = simd(bn, backend, sv.length === 1, g);
-  if (k !== null) ds[0] = simdFakeQuantGrad(k, dyv, xv, dx, sv[0]!, g, relu && dx !== null);
+  if (k !== null) ds[0] = simdFakeQuantGrad(k, dyv, xv, dx, sv[0]!, g, relu && dx !== null, plusZero);
   else {
     fakeQuantBackward(dyv, relu ? reluCopy(xv) : xv, sv, ds, dx, g);
     if (relu && dx !== null) zeroWhereNotPositive(dx, xv);
+    if (plusZero && dx !== null) addPlusZero(dx);
   }
   return ds;
 }

@@ -12,6 +12,7 @@ import { QUANT_KERNELS, registerQuantKernels } from './register.js';
 export { avgTruncQuantKernel, truncKernelSupports, truncQuantKernel, type TruncKernelAttrs } from './trunc.js';
 export { actFakeQuantKernel, actFqKernelSupports, type ActFqKernelAttrs } from './act_fq.js';
 export { actStatKernel, type ActStatKernelAttrs } from './act_stat.js';
+export { actStatFakeQuantKernel, type ActStatFqKernelAttrs } from './act_stat_fq.js';
 
 registerQuantKernels();
 
@@ -56,6 +57,23 @@ export function setActFqKernelEnabled(on: boolean): boolean {
   const prev = actFqEnabled;
   actFqEnabled = on;
   return prev;
+}
+
+let actStatFqEnabled = true;
+
+/**
+ * Enable or disable the one-node statistics-phase kernel alone (QatActStatFakeQuant; activations then run
+ * QatActStat + QatActFakeQuant, the same values and gradients), for A/B tests. Returns the previous setting.
+ */
+export function setActStatFqKernelEnabled(on: boolean): boolean {
+  const prev = actStatFqEnabled;
+  actStatFqEnabled = on;
+  return prev;
+}
+
+/** True when a statistics-phase activation forward runs QatActStatFakeQuant. */
+export function actStatFqKernelActive(): boolean {
+  return actStatFqEnabled && actFqKernelActive();
 }
 
 /** True when activations run QatActFakeQuant / QatActStat (quantKernelsActive() and not disabled alone). */

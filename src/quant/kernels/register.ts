@@ -12,6 +12,7 @@
  * | QatTruncQuant | v, scale | TruncAvgPool2d truncation (trunc.ts) | QatTruncQuantGrad -> dv and dscale |
  * | QatActFakeQuant | x, clip | [fake-quantized x, clip / T] (act_fq.ts) | QatActFakeQuantGrad -> dx and dclip |
  * | QatActStat | x, value, buffer | [stat + 0 * value, index, EMA buffer] (act_stat.ts) | QatPercentileStatGrad -> dx |
+ * | QatActStatFakeQuant | x, value, buffer | QatActStat then QatActFakeQuant in one node (act_stat_fq.ts) | QatActStatFakeQuantGrad -> dx, dvalue |
  */
 import * as tf from '@tensorflow/tfjs';
 import { kernelViews, f32View, type QuantKernelBackend } from './kernel_io.js';
@@ -26,6 +27,7 @@ import type { SimdExports } from './wasm_simd.js';
 import { AVG_TRUNC_GRAD, TRUNC_GRAD, TRUNC_KERNEL_FUNCS } from './trunc.js';
 import { ACT_FQ_GRAD, ACT_FQ_KERNEL_FUNCS } from './act_fq.js';
 import { actStatGrad, actStatKernelFuncs } from './act_stat.js';
+import { ACT_STAT_FQ_GRAD, actStatFqKernelFuncs } from './act_stat_fq.js';
 import { bool, bounds, fakeQuantGradInto, fakeQuantInto, inp, num, simd, type Attrs } from './fq_core.js';
 
 /** Names of the kernels registered here. */
@@ -237,7 +239,7 @@ const KERNELS: ReadonlyArray<[string, KF]> = [
   [QUANT_KERNELS.absMaxScale, absMaxScale], [QUANT_KERNELS.absMaxScaleGrad, absMaxScaleGrad],
   [QUANT_KERNELS.percentileStat, percentileStat], [QUANT_KERNELS.percentileStatGrad, percentileStatGrad],
   [QUANT_KERNELS.pow2Ceil, pow2CeilK],
-  ...TRUNC_KERNEL_FUNCS, ...ACT_FQ_KERNEL_FUNCS, ...actStatKernelFuncs(QUANT_KERNELS.percentileStat),
+  ...TRUNC_KERNEL_FUNCS, ...ACT_FQ_KERNEL_FUNCS, ...actStatKernelFuncs(QUANT_KERNELS.percentileStat), ...actStatFqKernelFuncs(QUANT_KERNELS.percentileStat),
 ];
 
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap): tf.Tensor | tf.Tensor[] =>
@@ -291,7 +293,7 @@ const GRADS: readonly tf.GradConfig[] = [
     kernelName: QUANT_KERNELS.pow2Ceil,
     gradFunc: (dy) => ({ x: () => tf.zerosLike(dy as tf.Tensor) }),
   },
-  TRUNC_GRAD, AVG_TRUNC_GRAD, ACT_FQ_GRAD, actStatGrad(QUANT_KERNELS.percentileStatGrad),
+  TRUNC_GRAD, AVG_TRUNC_GRAD, ACT_FQ_GRAD, actStatGrad(QUANT_KERNELS.percentileStatGrad), ACT_STAT_FQ_GRAD,
 ];
 
 let done = false;

@@ -30,22 +30,29 @@ export function simdFakeQuant(k: SimdExports, x: Float32Array, out: Float32Array
  * the forward quantized max(x, 0), so dx is also zero where x <= 0.
  */
 export function simdFakeQuantGrad(
-  k: SimdExports, dy: Float32Array, x: Float32Array, dx: Float32Array | null, s: number, g: GridBounds, relu = false,
+  k: SimdExports, dy: Float32Array, x: Float32Array, dx: Float32Array | null, s: number, g: GridBounds, relu = false, plusZero = false,
 ): number {
   const n = x.length;
   const nb = body(n);
+  const mask = plusZero ? (relu ? k.fqGradMaskReluZ : k.fqGradMaskZ) : relu ? k.fqGradMaskRelu : k.fqGradMask;
   let acc = dx === null
     ? k.fqGradSte(dy.byteOffset, x.byteOffset, nb * 4, s, g.minF, g.maxF)
-    : (relu ? k.fqGradMaskRelu : k.fqGradMask)(dy.byteOffset, x.byteOffset, dx.byteOffset, nb * 4, s, g.minF, g.maxF);
+    : mask(dy.byteOffset, x.byteOffset, dx.byteOffset, nb * 4, s, g.minF, g.maxF);
   if (nb < n) {
     const ds = new Float64Array(1);
     const xt = x.subarray(nb);
     const dxt = dx === null ? null : dx.subarray(nb);
     fakeQuantBackward(dy.subarray(nb), relu ? reluCopy(xt) : xt, new Float32Array([s]), ds, dxt, { ...g, ieeeClamp: true });
     if (relu && dxt !== null) zeroWhereNotPositive(dxt, xt);
+    if (plusZero && dxt !== null) addPlusZero(dxt);
     acc += ds[0]!;
   }
   return acc;
+}
+
+/** v[i] = v[i] + 0 (-0 -> +0, everything else unchanged). */
+export function addPlusZero(v: Float32Array): void {
+  for (let i = 0; i < v.length; i++) v[i] = v[i]! + 0;
 }
 
 /** out = max(x, 0) (SIMD body with f32x4.max against +0, JS tail with Math.max: the same values). */

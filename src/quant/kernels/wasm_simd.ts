@@ -72,12 +72,13 @@ function fqFn(name: string, intOut: boolean, relu = false): WasmFn {
 
 // fqGradMask(dy, x, dx, nBytes, s, lo, hi) -> sum dy*(inside ? q - y : q); dx = inside ? dy : 0
 // relu (fqGradMaskRelu): y = max(x, 0) / s and dx = inside && x > 0 ? dy : 0
-function fqGradMaskFn(relu = false): WasmFn {
+// plusZero (fqGradMaskZ, fqGradMaskReluZ): dx + +0 (-0 -> +0), as when tfjs adds a +0 gradient to dx
+function fqGradMaskFn(relu = false, plusZero = false): WasmFn {
   const dy = 0, x = 1, dx = 2, n = 3, sc = 4, lo = 5, hi = 6, o = 7, vs = 8, vlo = 9, vhi = 10;
   const y = 11, r = 12, m = 13, q = 14, g = 15, p = 16, a0 = 17, a1 = 18, xv = 19, vfix = 20;
   const positive = relu ? [...get(xv), ...op.vConstF32(0), ...s(V.f32x4Gt), ...s(V.and)] : [];
   return {
-    name: relu ? 'fqGradMaskRelu' : 'fqGradMask', params: [T.i32, T.i32, T.i32, T.i32, T.f32, T.f32, T.f32], results: [T.f64],
+    name: (relu ? 'fqGradMaskRelu' : 'fqGradMask') + (plusZero ? 'Z' : ''), params: [T.i32, T.i32, T.i32, T.i32, T.f32, T.f32, T.f32], results: [T.f64],
     locals: [T.i32, ...Array<ValType>(13).fill(T.v128)],
     body: [...splat(sc, vs), ...splat(lo, vlo), ...splat(hi, vhi), ...fixSplat(lo, vfix), ...loop16(o, n, [
       ...addr(x, o), ...op.vLoad(), ...set(xv), ...get(xv), ...reluTop(relu), ...get(vs), ...s(V.f32x4Div), ...set(y),
@@ -85,7 +86,7 @@ function fqGradMaskFn(relu = false): WasmFn {
       ...get(r), ...get(vlo), ...s(V.f32x4Ge), ...get(r), ...get(vhi), ...s(V.f32x4Le), ...s(V.and), ...set(m),
       ...get(r), ...clamp(vlo, vfix, vhi), ...set(q),
       ...addr(dy, o), ...op.vLoad(), ...set(g),
-      ...addr(dx, o), ...get(g), ...get(m), ...positive, ...s(V.and), ...op.vStore(),
+      ...addr(dx, o), ...get(g), ...get(m), ...positive, ...s(V.and), ...(plusZero ? [...op.vConstF32(0), ...s(V.f32x4Add)] : []), ...op.vStore(),
       ...get(g), ...get(q), ...get(y), ...s(V.f32x4Sub), ...get(q), ...get(m), ...s(V.bitselect), ...s(V.f32x4Mul), ...set(p),
       ...accumulate(p, a0, a1),
     ]), ...sumAcc(a0, a1)],
@@ -228,6 +229,8 @@ export interface SimdExports {
   fqRelu(x: number, out: number, nBytes: number, s: number, lo: number, hi: number): void;
   fqIntRelu(x: number, out: number, nBytes: number, s: number, lo: number, hi: number): void;
   fqGradMaskRelu(dy: number, x: number, dx: number, nBytes: number, s: number, lo: number, hi: number): number;
+  fqGradMaskZ(dy: number, x: number, dx: number, nBytes: number, s: number, lo: number, hi: number): number;
+  fqGradMaskReluZ(dy: number, x: number, dx: number, nBytes: number, s: number, lo: number, hi: number): number;
   fqGradSte(dy: number, x: number, nBytes: number, s: number, lo: number, hi: number): number;
   fqGradSteCopy(dy: number, x: number, dw: number, nBytes: number, s: number, lo: number, hi: number): number;
   absEqBlock(x: number, startBytes: number, nBytes: number, m: number): number;
@@ -245,7 +248,7 @@ export interface SimdExports {
 export const simdModule = new HeapModule<SimdExports>(assemble([fqFn('fq', false), fqFn('fqInt', true), fqGradMaskFn(), fqGradSteFn(),
   fqFn('fqRelu', false, true), fqFn('fqIntRelu', true, true), fqGradMaskFn(true), reluFn(), absMaxFn(), absMaxBlocksFn(),
   absEqFirstFn(), truncFwdFn('truncFwdRound', false), truncFwdFn('truncFwdFloor', true), truncGradFn('truncGradRound', false),
-  truncGradFn('truncGradFloor', true), fqGradSteCopyFn(), absEqBlockFn()]));
+  truncGradFn('truncGradFloor', true), fqGradSteCopyFn(), absEqBlockFn(), fqGradMaskFn(false, true), fqGradMaskFn(true, true)]));
 
 /** The SIMD functions bound to `memory` (a WebAssembly.Memory: the wasm backend's), or null without wasm SIMD. */
 export function simdFor(memory: object): SimdExports | null {
