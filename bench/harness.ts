@@ -39,57 +39,103 @@ export function peakRssMB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
-/** Run warm-up, timed training reps and timed inference reps; report medians. */
-export function measureWorkload(w: Workload, opts: MeasureOptions, kernels: 'on' | 'off', seed = 1234): WorkloadResult {
-  const tensorsBefore = tf.memory().numTensors;
+/** One model's training loop (seeded model, Adam, 4 rotating synthetic batches). */
+interface Trainer {
+  /** One optimizer step. */
+  step(): void;
+  /** Wait for the last step's results (read one weight back). */
+  sync(): void;
+  /** Predict one batch and read it back. */
+  predictOnce(i: number): void;
+  dispose(): void;
+}
+
+function makeTrainer(w: Workload, kernels: 'on' | 'off', seed: number): Trainer {
   const model = w.build(seed);
   const optimizer = makeOptimizer('adam', 1e-3);
   const batches = makeBatches(w, 4, seed);
   const batchAt = (i: number): { x: tf.Tensor; y: tf.Tensor } => batches[i % batches.length]!;
-  const step = (i: number): void => {
-    const { x, y } = batchAt(i);
-    optimizer.minimize(() => {
-      const logits = model.apply(x, { training: true }) as tf.Tensor;
-      return kernels === 'on' ? softmaxCrossEntropy(y, logits) : tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-    }, false);
-  };
-  const sync = (): void => {
-    const v = model.trainableWeights[0];
-    if (v !== undefined) v.read().dataSync();
-  };
-
   let s = 0;
-  for (let i = 0; i < opts.warmupSteps; i++) step(s++);
-  sync();
-  const stepMs: number[] = [];
-  let trainCpu = 0;
-  let trainSteps = 0;
-  for (let r = 0; r < opts.reps; r++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < opts.stepsPerRep; i++) step(s++);
-    sync();
-    stepMs.push((performance.now() - t0) / opts.stepsPerRep);
-    trainCpu += cpuSecondsSince(c0);
-    trainSteps += opts.stepsPerRep;
+  return {
+    step: () => {
+      const { x, y } = batchAt(s++);
+      optimizer.minimize(() => {
+        const logits = model.apply(x, { training: true }) as tf.Tensor;
+        return kernels === 'on' ? softmaxCrossEntropy(y, logits) : tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+      }, false);
+    },
+    sync: () => {
+      const v = model.trainableWeights[0];
+      if (v !== undefined) v.read().dataSync();
+    },
+    predictOnce: (i) => {
+      const out = model.predict(batchAt(i).x) as tf.Tensor;
+      out.dataSync();
+      out.dispose();
+    },
+    dispose: () => {
+      for (const b of batches) tf.dispose([b.x, b.y]);
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** Wall ms per step of `steps` steps, and the process CPU seconds they took. */
+function timedRep(t: Trainer, steps: number): { ms: number; cpu: number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) t.step();
+  t.sync();
+  return { ms: (performance.now() - t0) / steps, cpu: cpuSecondsSince(c0) };
+}
+
+/**
+ * Run warm-up, timed training reps and timed inference reps; report medians. With `twin` (the float net of a QAT
+ * workload) both nets live in this process and their timed reps alternate (QAT, float, float, QAT, ...), so the
+ * QAT/float ratio compares reps seconds apart under the same machine load: `paired` holds the median of the
+ * per-pair ratios.
+ */
+export function measureWorkload(w: Workload, opts: MeasureOptions, kernels: 'on' | 'off', seed = 1234, twin?: Workload): WorkloadResult {
+  const tensorsBefore = tf.memory().numTensors;
+  const main = makeTrainer(w, kernels, seed);
+  const other = twin === undefined ? null : makeTrainer(twin, kernels, seed);
+  for (const t of other === null ? [main] : [main, other]) {
+    for (let i = 0; i < opts.warmupSteps; i++) t.step();
+    t.sync();
   }
+  const stepMs: number[] = [];
+  const twinMs: number[] = [];
+  const ratios: number[] = [];
+  let trainCpu = 0;
+  for (let r = 0; r < opts.reps; r++) {
+    if (other === null) {
+      const a = timedRep(main, opts.stepsPerRep);
+      stepMs.push(a.ms);
+      trainCpu += a.cpu;
+      continue;
+    }
+    const first = r % 2 === 0;
+    const b0 = first ? null : timedRep(other, opts.stepsPerRep);
+    const a = timedRep(main, opts.stepsPerRep);
+    const b = b0 ?? timedRep(other, opts.stepsPerRep);
+    stepMs.push(a.ms);
+    twinMs.push(b.ms);
+    ratios.push(a.ms / b.ms);
+    trainCpu += a.cpu;
+  }
+  const trainSteps = opts.reps * opts.stepsPerRep;
 
   const inferMs: number[] = [];
-  const predictOnce = (i: number): void => {
-    const out = model.predict(batchAt(i).x) as tf.Tensor;
-    out.dataSync();
-    out.dispose();
-  };
-  predictOnce(0);
+  main.predictOnce(0);
   for (let r = 0; r < opts.reps; r++) {
     const t0 = performance.now();
-    for (let i = 0; i < opts.stepsPerRep; i++) predictOnce(i);
+    for (let i = 0; i < opts.stepsPerRep; i++) main.predictOnce(i);
     inferMs.push((performance.now() - t0) / opts.stepsPerRep);
   }
 
-  for (const b of batches) tf.dispose([b.x, b.y]);
-  optimizer.dispose();
-  model.dispose();
+  main.dispose();
+  other?.dispose();
   const msPerStep = median(stepMs);
   return {
     kind: 'train',
@@ -106,5 +152,6 @@ export function measureWorkload(w: Workload, opts: MeasureOptions, kernels: 'on'
     peakRssMB: peakRssMB(),
     leakedTensors: tf.memory().numTensors - tensorsBefore,
     options: opts,
+    ...(twin === undefined ? {} : { paired: { twin: twin.name, floatMsPerStep: median(twinMs), ratio: median(ratios), ratios } }),
   };
 }

@@ -64,7 +64,7 @@ function parseArgs(argv: string[]): RunArgs {
 /** Steps per measurement, by backend (the cpu backend is 15-50x slower). */
 function settings(quick: boolean, backend: string): [warmup: number, reps: number, steps: number] {
   if (backend === 'cpu') return quick ? [1, 2, 2] : [2, 3, 3];
-  return quick ? [2, 3, 4] : [5, 5, 10];
+  return quick ? [2, 3, 4] : [5, 7, 10];
 }
 
 /** Run one workload in a child process; returns its result or failure. */

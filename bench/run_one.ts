@@ -7,7 +7,7 @@
 import { useBackend, type BackendName } from '../src/backend/use_backend.js';
 import { measureWorkload } from './harness.js';
 import type { AnyResult } from './types.js';
-import { findWorkload } from './workloads/index.js';
+import { findWorkload, floatTwinOf } from './workloads/index.js';
 
 const [name = '', backendArg = 'auto', warmup = '3', reps = '5', steps = '10', mode = 'full'] = process.argv.slice(2);
 const off = process.env['TFJS_QAT_NO_KERNELS'];
@@ -27,7 +27,7 @@ try {
   } else {
     const why = w.unavailable?.();
     if (why !== undefined) throw new Error(why);
-    result = measureWorkload(w, { warmupSteps: Number(warmup), reps: Number(reps), stepsPerRep: Number(steps) }, kernels);
+    result = measureWorkload(w, { warmupSteps: Number(warmup), reps: Number(reps), stepsPerRep: Number(steps) }, kernels, undefined, floatTwinOf(w));
   }
   emit({ result });
 } catch (e) {

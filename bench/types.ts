@@ -115,6 +115,20 @@ export interface WorkloadResult {
   readonly testAccuracy?: number;
   /** Free-form note for the table (e.g. the data used). */
   readonly note?: string;
+  /** QAT workloads: the float twin timed in the same process, reps alternating with this workload's. */
+  readonly paired?: PairedFloat;
+}
+
+/** A QAT workload's float twin measured beside it (bench/harness.ts). */
+export interface PairedFloat {
+  /** The float workload's name. */
+  readonly twin: string;
+  /** Median wall ms per training step of the float twin. */
+  readonly floatMsPerStep: number;
+  /** Median over the rep pairs of QAT ms / float ms (the QAT/float target's figure). */
+  readonly ratio: number;
+  /** Every pair's ratio, in rep order. */
+  readonly ratios: readonly number[];
 }
 
 /** Circuit simulation next to tfjs inference of the same model (issue 4 / issue 6 target: sim / float >= 1). */

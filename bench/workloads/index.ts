@@ -4,7 +4,7 @@
  * variant sets `variant` and pairs with its float net by `net`, which gives the QAT/float column) or a
  * `CustomWorkload` (its own `run`, returning a result of bench/types.ts), and list it here.
  */
-import { peerKey, type AnyWorkload } from '../types.js';
+import { peerKey, type AnyWorkload, type Workload } from '../types.js';
 import { bcFloat } from './bc_float.js';
 import { bcSqnn } from './bc_sqnn.js';
 import { circuitMlp } from './circuit_mlp.js';
@@ -27,4 +27,10 @@ export function findWorkload(name: string): AnyWorkload | undefined {
 export function peerWorkloadNames(ws: readonly AnyWorkload[]): string[] {
   const names = ws.flatMap((w) => (w.kind !== 'custom' && (w.net === 'mlp' || w.net === 'cnn') ? [peerKey(w.net, w.variant)] : []));
   return [...new Set(names)];
+}
+
+/** The float workload of a QAT training workload's net (timed beside it for the QAT/float ratio), or undefined. */
+export function floatTwinOf(w: Workload): Workload | undefined {
+  if (w.variant === 'float') return undefined;
+  return WORKLOADS.find((o): o is Workload => o.kind !== 'custom' && o.net === w.net && o.variant === 'float');
 }

@@ -41,6 +41,16 @@ describe('bench report', () => {
     expect(byName('cnn-qat4-learned QAT/float').met).to.equal(false);
   });
 
+  it('a paired row (float twin timed in the same process) gives the QAT/float figure from its paired reps', () => {
+    const paired: WorkloadResult = { ...train('cnn-qat4', 'cnn', 'qat4', 30, 500), paired: { twin: 'cnn-float', floatMsPerStep: 27, ratio: 1.12, ratios: [1.2, 1.12, 1.05] } };
+    const c = evaluateTargets([train('cnn-float', 'cnn', 'float', 20, 1000), paired], []).find((x) => x.target.startsWith('cnn-qat4 QAT/float'))!;
+    expect(c.value).to.equal(1.12);
+    expect(c.met).to.equal(true);
+    expect(c.detail).to.match(/median of 3 paired reps \(1\.05-1\.20\); 30\.0 \/ 27\.0 ms/);
+    expect(c.detail).to.match(/vs the cnn-float row 1\.50/);
+    expect(formatReport([paired], [])).to.match(/cnn-qat4 .* 1\.12 /);
+  });
+
   it('torch ratio uses the faster thread count (wall) and reports per-CPU vs 1 thread', () => {
     const c = byName('mlp-qat4 tfjs-qat/PyTorch');
     expect(c.value).to.be.closeTo(128000 / 110 / 8000, 1e-12);
