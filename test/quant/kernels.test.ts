@@ -124,18 +124,21 @@ describeEachBackend('quant/kernels', (backend) => {
     }
   });
 
-  it('percentileStat: max (n < 50000), 2nd (60000) and 9th (802816) largest |x| with ties; gradient to the selected element', () => {
-    for (const n of [1000, 60000, 802816]) {
-      const v = new Float32Array(randomFloats(n, n, 3));
-      v[17] = 4; v[n - 5] = -4; v[n - 2] = 3.5; v[100] = 3.5; v[n >> 1] = -3.25; // ties, sign
-      const run = (on: boolean): { s: string[]; g: number[] } => withKernels(on, () => tf.tidy(() => {
-        const x = tf.tensor1d(v);
-        const gr = tf.grad((t: tf.Tensor) => tf.mul(percentileStat(t), 2))(x).dataSync();
-        const nz: number[] = [];
-        gr.forEach((e, i) => { if (e !== 0) nz.push(i, e); });
-        return { s: bits(percentileStat(x)), g: nz };
-      }));
-      expect(run(true)).to.deep.equal(run(false), `n=${n}`);
+  it('percentileStat: max (n < 50000), 2nd (60000) and 9th (802816) largest |x| (or relu(x)) with ties; gradient to the selected element', () => {
+    for (const relu of [false, true]) {
+      for (const n of [1000, 60000, 802816]) {
+        const v = new Float32Array(randomFloats(n, n, 3));
+        v[17] = 4; v[n - 5] = -4; v[n - 2] = 3.5; v[100] = 3.5; v[n >> 1] = -3.25; v[n - 7] = 3.25; // ties, sign
+        v[40] = -5; v[41] = -0; // a larger negative (ignored by relu), a -0
+        const run = (on: boolean): { s: string[]; g: number[] } => withKernels(on, () => tf.tidy(() => {
+          const x = tf.tensor1d(v);
+          const gr = tf.grad((t: tf.Tensor) => tf.mul(percentileStat(t, 99.999, { relu }), 2))(x).dataSync();
+          const nz: number[] = [];
+          gr.forEach((e, i) => { if (e !== 0) nz.push(i, e); });
+          return { s: bits(percentileStat(x, 99.999, { relu })), g: nz };
+        }));
+        expect(run(true)).to.deep.equal(run(false), `n=${n} relu=${relu}`);
+      }
     }
   });
 

@@ -225,13 +225,14 @@ export class TopAbsCollector {
   private readonly vals: Float64Array;
   private readonly idxs: Int32Array;
   private thr = -1;
-  constructor(private readonly x: Float32Array, private readonly j: number) {
+  /** @param relu rank |max(x, 0)| (Math.max: -0 -> +0, NaN kept) instead of |x|. */
+  constructor(private readonly x: Float32Array, private readonly j: number, private readonly relu = false) {
     this.vals = new Float64Array(j).fill(-1);
     this.idxs = new Int32Array(j);
   }
 
   visit(i: number): void {
-    const a = Math.abs(this.x[i]!);
+    const a = Math.abs(this.relu ? Math.max(0, this.x[i]!) : this.x[i]!);
     if (a <= this.thr) return;
     const { vals, idxs } = this;
     let p = this.j - 1;

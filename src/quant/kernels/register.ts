@@ -191,19 +191,21 @@ const percentileStat: KF = (bn) => ({ inputs, backend, attrs }) => {
   const n = x.shape.reduce((p, q) => p * q, 1);
   // wasm scratch on the heap: relu(x) (relu) and the block maxima of each level (j > 1), freed before returning.
   const levels = Math.ceil(n / 16) + Math.ceil(n / 256) + Math.ceil(n / 4096) + 16;
-  const scratch = k !== null && (j > 1 || relu) ? asWasmBackend(backend).makeOutput([(relu ? n : 0) + levels], 'float32') : null;
+  // (for j > 1 the relu is applied on the fly: no relu copy of x)
+  const copy = relu && j <= 1;
+  const scratch = k !== null && (j > 1 || relu) ? asWasmBackend(backend).makeOutput([(copy ? n : 0) + levels], 'float32') : null;
   const { views, finish } = kernelViews(bn, backend, [x, ...(scratch === null ? [] : [scratch])], [{ shape: [], dtype: 'float32' }, { shape: [], dtype: 'int32' }]);
   const xv0 = f32View(views.ins[0], 'x');
   const sv = scratch === null ? null : f32View(views.ins[1], 'scratch');
   let xv = xv0;
-  if (relu) {
+  if (copy) {
     if (sv !== null && k !== null) {
       xv = sv.subarray(0, n);
       simdRelu(k, xv0, xv);
     } else xv = reluCopy(xv0);
   }
-  const blocks = sv === null || j <= 1 ? null : sv.subarray(relu ? n : 0);
-  const { value, index } = k !== null ? simdSelectTopAbs(k, xv, j, blocks) : selectTopAbs(xv, j);
+  const blocks = sv === null || j <= 1 ? null : sv.subarray(copy ? n : 0);
+  const { value, index } = k !== null ? simdSelectTopAbs(k, xv, j, blocks, relu && !copy) : selectTopAbs(relu && !copy ? reluCopy(xv) : xv, j);
   if (scratch !== null) asWasmBackend(backend).disposeData(scratch.dataId);
   f32View(views.outs[0], 'stat')[0] = value > MIN_STAT_F32 ? value : MIN_STAT_F32;
   (views.outs[1] as Int32Array)[0] = index;

@@ -112,13 +112,15 @@ export function simdFakeQuantGradSteCopy(k: SimdExports, dy: Float32Array, x: Fl
 }
 
 /**
- * The j-th largest |x| (ties by ascending index, as tf.topk). j = 1: SIMD max + first index. j > 1: SIMD maxima of
+ * The j-th largest |x| (of relu(x) with `relu`; ties by ascending index, as tf.topk). j = 1: SIMD max + first index. j > 1: SIMD maxima of
  * 16-element blocks, the j-th largest block maximum tau bounds the answer from below, so only blocks whose maximum
  * reaches tau (plus the tail) are searched exactly; tau itself is found the same way over the block maxima when
  * `blocks` has room after its first n/16 floats (scratch on the heap: n/16 + n/256 + ... floats for every level).
  */
-export function simdSelectTopAbs(k: SimdExports, x: Float32Array, j: number, blocks: Float32Array | null): TopAbs {
+export function simdSelectTopAbs(k: SimdExports, x: Float32Array, j: number, blocks: Float32Array | null, relu = false): TopAbs {
   const n = x.length;
+  // (a relu copy is not on the wasm heap: the JS selection)
+  if (relu && (j === 1 || blocks === null || Math.floor(n / 16) < 4 * j || blocks.length < Math.floor(n / 16))) return selectTopAbs(reluCopy(x), j);
   if (j === 1) {
     const m = simdAbsMax(k, x);
     const nb = body(n);
@@ -128,14 +130,20 @@ export function simdSelectTopAbs(k: SimdExports, x: Float32Array, j: number, blo
   }
   const nBlocks = Math.floor(n / 16);
   if (blocks === null || nBlocks < 4 * j || blocks.length < nBlocks) return selectTopAbs(x, j);
-  k.absMaxBlocks(x.byteOffset, blocks.byteOffset, nBlocks);
+  (relu ? k.absMaxBlocksRelu : k.absMaxBlocks)(x.byteOffset, blocks.byteOffset, nBlocks);
   // The j-th largest block maximum, by the same method one level up (blocks of blocks) while the rest of the scratch allows.
   const tau = simdSelectTopAbs(k, blocks.subarray(0, nBlocks), j, blocks.length > nBlocks ? blocks.subarray(nBlocks) : null).value;
-  const top = new TopAbsCollector(x, j);
-  for (let b = 0; b < nBlocks; b++) {
-    if (blocks[b]! < tau) continue;
+  const top = new TopAbsCollector(x, j, relu);
+  const visitBlock = (b: number): void => {
+    if (blocks[b]! < tau) return;
     for (let i = b * 16; i < b * 16 + 16; i++) top.visit(i);
+  };
+  // the blocks whose maximum is not below tau, 4 block maxima per SIMD test
+  const nb4 = body(nBlocks);
+  for (let o = k.notBelowBlock(blocks.byteOffset, 0, nb4 * 4, tau); o >= 0; o = k.notBelowBlock(blocks.byteOffset, o + 16, nb4 * 4, tau)) {
+    for (let b = o >> 2; b < (o >> 2) + 4; b++) visitBlock(b);
   }
+  for (let b = nb4; b < nBlocks; b++) visitBlock(b);
   for (let i = nBlocks * 16; i < n; i++) top.visit(i);
   return top.result();
 }

@@ -137,6 +137,19 @@ function absEqBlockFn(): WasmFn {
   };
 }
 
+// notBelowBlock(x, startBytes, nBytes, t) -> first byte offset o (start <= o < n, step 16) whose 4 lanes hold some
+// !(x < t) (NaN included), else -1
+function notBelowBlockFn(): WasmFn {
+  const [x, o, n, t, vt] = [0, 1, 2, 3, 4];
+  return {
+    name: 'notBelowBlock', params: [T.i32, T.i32, T.i32, T.f32], results: [T.i32], locals: [T.v128],
+    body: [...splat(t, vt), ...op.block, ...op.loop, ...get(o), ...get(n), ...op.i32GeU, ...op.brIf(1),
+      ...addr(x, o), ...op.vLoad(), ...get(vt), ...s(V.f32x4Lt), ...s(V.not), ...s(V128_ANY_TRUE),
+      0x04, 0x40, ...get(o), ...op.ret, ...op.end,
+      ...get(o), ...op.i32(16), ...op.i32Add, ...set(o), ...op.br(0), ...op.end, ...op.end, ...op.i32(-1)],
+  };
+}
+
 // Brevitas TruncAvgPool2d truncation (floor: r = floor(t) instead of nearest(t)):
 // y = v / s; t = nearest(y) / ts; r = nearest(t); q = clamp(r, lo, hi)
 const truncR = (floor: boolean, vs: number, vts: number): number[] => [
@@ -196,11 +209,12 @@ function absMaxFn(): WasmFn {
 }
 
 // absMaxBlocks(x, out, nBlocks): out[b] = max |x[16b .. 16b+15]|
-function absMaxBlocksFn(): WasmFn {
+// relu (absMaxBlocksRelu): max |relu(x)| (relu as `relu`: -0 -> +0, NaN kept), without a relu copy of x
+function absMaxBlocksFn(relu = false): WasmFn {
   const [x, out, nb, b, v] = [0, 1, 2, 3, 4];
-  const ab = (off: number): number[] => [...get(x), ...op.vLoad(off), ...s(V.f32x4Abs)];
+  const ab = (off: number): number[] => [...get(x), ...op.vLoad(off), ...reluTop(relu), ...s(V.f32x4Abs)];
   return {
-    name: 'absMaxBlocks', params: [T.i32, T.i32, T.i32], results: [], locals: [T.i32, T.v128],
+    name: relu ? 'absMaxBlocksRelu' : 'absMaxBlocks', params: [T.i32, T.i32, T.i32], results: [], locals: [T.i32, T.v128],
     body: [...op.block, ...op.loop, ...get(b), ...get(nb), ...op.i32GeU, ...op.brIf(1),
       ...ab(0), ...ab(16), ...s(I32X4_MAX_S), ...ab(32), ...ab(48), ...s(I32X4_MAX_S), ...s(I32X4_MAX_S), ...set(v),
       ...get(out), ...hmaxBits(v), 0x38, 2, 0,
@@ -234,9 +248,11 @@ export interface SimdExports {
   fqGradSte(dy: number, x: number, nBytes: number, s: number, lo: number, hi: number): number;
   fqGradSteCopy(dy: number, x: number, dw: number, nBytes: number, s: number, lo: number, hi: number): number;
   absEqBlock(x: number, startBytes: number, nBytes: number, m: number): number;
+  notBelowBlock(x: number, startBytes: number, nBytes: number, t: number): number;
   absMax(x: number, nBytes: number): number;
   relu(x: number, out: number, nBytes: number): void;
   absMaxBlocks(x: number, out: number, nBlocks: number): void;
+  absMaxBlocksRelu(x: number, out: number, nBlocks: number): void;
   absEqFirst(x: number, start: number, n: number, m: number): number;
   truncFwdRound(v: number, out: number, nBytes: number, s: number, ts: number, lo: number, hi: number, sts: number): void;
   truncFwdFloor(v: number, out: number, nBytes: number, s: number, ts: number, lo: number, hi: number, sts: number): void;
@@ -248,7 +264,7 @@ export interface SimdExports {
 export const simdModule = new HeapModule<SimdExports>(assemble([fqFn('fq', false), fqFn('fqInt', true), fqGradMaskFn(), fqGradSteFn(),
   fqFn('fqRelu', false, true), fqFn('fqIntRelu', true, true), fqGradMaskFn(true), reluFn(), absMaxFn(), absMaxBlocksFn(),
   absEqFirstFn(), truncFwdFn('truncFwdRound', false), truncFwdFn('truncFwdFloor', true), truncGradFn('truncGradRound', false),
-  truncGradFn('truncGradFloor', true), fqGradSteCopyFn(), absEqBlockFn(), fqGradMaskFn(false, true), fqGradMaskFn(true, true)]));
+  truncGradFn('truncGradFloor', true), fqGradSteCopyFn(), absEqBlockFn(), fqGradMaskFn(false, true), fqGradMaskFn(true, true), notBelowBlockFn(), absMaxBlocksFn(true)]));
 
 /** The SIMD functions bound to `memory` (a WebAssembly.Memory: the wasm backend's), or null without wasm SIMD. */
 export function simdFor(memory: object): SimdExports | null {
