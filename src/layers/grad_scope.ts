@@ -20,6 +20,7 @@
  * Outside the scope (tf.grad on the input, user loops on tf.variableGrads) nothing is skipped.
  */
 import * as tf from '@tensorflow/tfjs';
+import { markKnownZero } from '../quant/known_zero.js';
 
 let variableOnlyDepth = 0;
 const zeroGradOnly = new WeakSet<tf.Tensor>();
@@ -73,7 +74,7 @@ export function matMulWeightGradOnly(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2
       value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
       gradFunc: (dy, saved) => {
         const [sa] = saved as [tf.Tensor2D];
-        return [tf.zerosLike(sa), tf.matMul(sa, dy as tf.Tensor2D, true, false)];
+        return [markKnownZero(tf.zerosLike(sa)), tf.matMul(sa, dy as tf.Tensor2D, true, false)];
       },
     };
   });
@@ -96,7 +97,7 @@ export function conv2dWeightGradOnly(x: tf.Tensor4D, w: tf.Tensor4D, strides: [n
         const [sa] = saved as [tf.Tensor4D];
         const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: sa, dy: dy as tf.Tensor },
           { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
-        return [tf.zerosLike(sa), dw];
+        return [markKnownZero(tf.zerosLike(sa)), dw];
       },
     };
   });

@@ -69,6 +69,9 @@ describeEachBackend('layers: skipping the statistics-phase input gradient (grad_
     const kp = await kernelNames(() => mlp(100), x, false);
     const ks = await kernelNames(() => mlp(100), x, true);
     expect(count(ks, 'BatchMatMul')).to.equal(count(kp, 'BatchMatMul') - 1);
+    // and the input quantizer's gradient kernel does not run (its value gradient is a zero without it)
+    expect(count(kp, 'QatActStatFakeQuantGrad')).to.equal(2);
+    expect(count(ks, 'QatActStatFakeQuantGrad')).to.equal(1);
     // learned phase: nothing is skipped
     const lp = await kernelNames(() => mlp(1), x, false);
     const ls = await kernelNames(() => mlp(1), x, true);

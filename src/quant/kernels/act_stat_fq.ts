@@ -26,6 +26,7 @@ import { f32View, kernelViews, type QuantKernelBackend } from './kernel_io.js';
 import { bool, bounds, fakeQuantGradInto, fakeQuantInto, inp, num, type Attrs } from './fq_core.js';
 import { fakeQuantBackward, MIN_STAT_F32 } from './loops.js';
 import { reluCopy, zeroWhereNotPositive } from './simd_paths.js';
+import { isKnownZero } from '../known_zero.js';
 
 /** Names of the fused statistics-phase kernels. */
 export const ACT_STAT_FQ_KERNELS = { forward: 'QatActStatFakeQuant', grad: 'QatActStatFakeQuantGrad' } as const;
@@ -116,8 +117,16 @@ export const ACT_STAT_FQ_GRAD: tf.GradConfig = {
   gradFunc: (dys, saved, attrs) => {
     const [dOut, dScale] = dys as [tf.Tensor, tf.Tensor];
     const [x, clip, index] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const [dx, dvalue] = tf.engine().runKernel(ACT_STAT_FQ_KERNELS.grad, { dy: dOut, x, clip, index, ds: dScale ?? tf.zerosLike(clip) },
+    const ds = dScale ?? tf.zerosLike(clip);
+    const run = (): [tf.Tensor, tf.Tensor] => tf.engine().runKernel(ACT_STAT_FQ_KERNELS.grad, { dy: dOut, x, clip, index, ds },
       { relu: attrs['relu'] === true, minInt: attrs['minInt'] as number, maxInt: attrs['maxInt'] as number, threshold: attrs['threshold'] as number, zeroPoint: 0 }) as [tf.Tensor, tf.Tensor];
+    if (isKnownZero(dOut)) {
+      // dvalue = dclip * 0 is a zero for any finite dclip. With dy known to be all zeros (the first layer's input is
+      // data, src/layers/grad_scope.ts) it needs no pass over x: ds * 0 is the same zero (its sign may differ, which
+      // no optimizer sees); only a non-finite x would have made it NaN. dx (not needed there) still runs the kernel.
+      return { x: () => run()[0], value: () => tf.mul(ds, 0), buffer: () => tf.zeros(clip.shape) };
+    }
+    const [dx, dvalue] = run();
     return { x: () => dx, value: () => dvalue, buffer: () => tf.zeros(clip.shape) };
   },
 };
