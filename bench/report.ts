@@ -149,7 +149,9 @@ export function evaluateTargets(rows: readonly Row[], peer: readonly PeerResult[
       const p = q.paired;
       const v = p.ratio;
       checks.push({ target: name, value: v, met: v <= QAT_FLOAT_STEP_MAX,
-        detail: `median of ${p.ratios.length} paired reps (${fmt(Math.min(...p.ratios), 2)}-${fmt(Math.max(...p.ratios), 2)}); ${fmt(q.msPerStep, 1)} / ${fmt(p.floatMsPerStep, 1)} ms on ${q.backend}` +
+        detail: `median of ${p.ratios.length} paired reps (${fmt(Math.min(...p.ratios), 2)}-${fmt(Math.max(...p.ratios), 2)})` +
+          (p.processRatios === undefined ? '' : `, median process of ${p.processRatios.length} (${p.processRatios.map((r) => fmt(r, 2)).join(', ')})`) +
+          `; ${fmt(q.msPerStep, 1)} / ${fmt(p.floatMsPerStep, 1)} ms on ${q.backend}` +
           (f === undefined ? '' : `; vs the ${f.workload} row ${fmt(q.msPerStep / f.msPerStep, 2)}`) });
     } else if (q === undefined || f === undefined) checks.push(missing(name, `${net}-float and ${net}-${variant} not both run`));
     else {

@@ -129,6 +129,8 @@ export interface PairedFloat {
   readonly ratio: number;
   /** Every pair's ratio, in rep order. */
   readonly ratios: readonly number[];
+  /** The full run measures in several processes and keeps the median one: every process's ratio. */
+  readonly processRatios?: readonly number[];
 }
 
 /** Circuit simulation next to tfjs inference of the same model (issue 4 / issue 6 target: sim / float >= 1). */

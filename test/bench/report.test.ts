@@ -42,12 +42,13 @@ describe('bench report', () => {
   });
 
   it('a paired row (float twin timed in the same process) gives the QAT/float figure from its paired reps', () => {
-    const paired: WorkloadResult = { ...train('cnn-qat4', 'cnn', 'qat4', 30, 500), paired: { twin: 'cnn-float', floatMsPerStep: 27, ratio: 1.12, ratios: [1.2, 1.12, 1.05] } };
+    const paired: WorkloadResult = { ...train('cnn-qat4', 'cnn', 'qat4', 30, 500), paired: { twin: 'cnn-float', floatMsPerStep: 27, ratio: 1.12, ratios: [1.2, 1.12, 1.05], processRatios: [1.3, 1.12, 1.01] } };
     const c = evaluateTargets([train('cnn-float', 'cnn', 'float', 20, 1000), paired], []).find((x) => x.target.startsWith('cnn-qat4 QAT/float'))!;
     expect(c.value).to.equal(1.12);
     expect(c.met).to.equal(true);
-    expect(c.detail).to.match(/median of 3 paired reps \(1\.05-1\.20\); 30\.0 \/ 27\.0 ms/);
+    expect(c.detail).to.match(/median of 3 paired reps \(1\.05-1\.20\).*; 30\.0 \/ 27\.0 ms/);
     expect(c.detail).to.match(/vs the cnn-float row 1\.50/);
+    expect(c.detail).to.match(/median process of 3 \(1\.30, 1\.12, 1\.01\)/);
     expect(formatReport([paired], [])).to.match(/cnn-qat4 .* 1\.12 /);
   });
 
