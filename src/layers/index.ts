@@ -7,6 +7,7 @@ export { QuantConv2D, quantConv2D } from './quant_conv2d.js';
 export type { QuantConv2DArgs, ConvPadding } from './quant_conv2d.js';
 export { QuantWeightLayer } from './quant_weight_layer.js';
 export { setExactInference } from './exact_eval.js';
+export { withVariableOnlyGradients } from './grad_scope.js';
 export type { QuantWeightArgs, IntWeights, InitializerLike } from './quant_weight_layer.js';
 export { QuantAvgPool2D, quantAvgPool2D } from './quant_avg_pool2d.js';
 export type { QuantAvgPool2DArgs, TruncMode } from './quant_avg_pool2d.js';
