@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { quantConv2D, quantIdentity, quantLinear, quantReLU, quantAvgPool2D } from '../../src/layers/index.js';
 import { inputNeedsNoGradient, withVariableOnlyGradients } from '../../src/layers/grad_scope.js';
 import { makeOptimizer } from '../../src/training/optimizers.js';
+import { FusedAdam } from '../../src/training/fused_adam.js';
 import { describeEachBackend, expectNoLeaks, randomFloats } from '../helpers/backends.js';
 
 const g = (s: number): tf.serialization.Serializable => tf.initializers.glorotUniform({ seed: s });
@@ -110,6 +111,32 @@ describeEachBackend('layers: skipping the statistics-phase input gradient (grad_
     };
     expect(run(true)).to.deep.equal(run(false));
     x.dispose();
+  });
+
+  it('model.fit with FusedAdam (the skip applies) trains to the same weights as without the skip and as tf.train.adam', async () => {
+    const x = tf.tensor2d(randomFloats(16 * 20, 12, 2), [16, 20]);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0], 'int32'), 3);
+    /** FusedAdam with tfjs' own computeGradients (no variable-only scope: nothing is skipped). */
+    class NoSkip extends FusedAdam {
+      override computeGradients(f: () => tf.Scalar, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+        return tf.AdamOptimizer.prototype.computeGradients.call(this, f, varList);
+      }
+    }
+    const fit = async (opt: tf.Optimizer): Promise<number[][]> => {
+      const m = mlp(3);
+      m.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
+      await m.fit(x, y, { epochs: 3, batchSize: 4, shuffle: false, verbose: 0 });
+      const w = m.getWeights().map((t) => Array.from(t.dataSync()));
+      m.dispose();
+      opt.dispose();
+      return w;
+    };
+    // 12 steps: 3 statistics steps, the switch, 8 learned steps (tfjs' default epsilon in all three)
+    const skipped = await fit(new FusedAdam(0.01, 0.9, 0.999));
+    const plain = await fit(new NoSkip(0.01, 0.9, 0.999));
+    expect(skipped).to.deep.equal(plain);
+    expect(plain).to.deep.equal(await fit(tf.train.adam(0.01)));
+    tf.dispose([x, y]);
   });
 
   it('nothing is skipped for an input that may need its gradient (outside the scope, a taped input, a variable)', () => {
