@@ -100,7 +100,7 @@ function pairedInProcesses(name: string, backend: string, kernels: 'on' | 'off',
   const ratios = ok.map((r) => r.paired!.ratio);
   const sorted = [...ok].sort((a, b) => a.paired!.ratio - b.paired!.ratio);
   const mid = sorted[(sorted.length - 1) >> 1]!;
-  return { ...mid, paired: { ...mid.paired!, processRatios: ratios } };
+  return ok.length === 1 ? mid : { ...mid, paired: { ...mid.paired!, processRatios: ratios } };
 }
 
 /** The PyTorch peer, or the reason it was skipped. */
