@@ -27,25 +27,14 @@ import { bool, bounds, fakeQuantGradInto, fakeQuantInto, inp, num, type Attrs } 
 import { fakeQuantBackward, MIN_STAT_F32 } from './loops.js';
 import { reluCopy, zeroWhereNotPositive } from './simd_paths.js';
 import { isKnownZero } from '../known_zero.js';
+import type { ActStatKernelAttrs } from './act_stat.js';
+import type { ActFqKernelAttrs } from './act_fq.js';
 
 /** Names of the fused statistics-phase kernels. */
 export const ACT_STAT_FQ_KERNELS = { forward: 'QatActStatFakeQuant', grad: 'QatActStatFakeQuantGrad' } as const;
 
-/** Attributes of QatActStatFakeQuant. */
-export interface ActStatFqKernelAttrs {
-  /** Rank from the top of the selected |x| (1 = max), as QatPercentileStat. */
-  readonly rank: number;
-  /** Statistic and quantizer of max(x, 0) (QuantReLU). */
-  readonly relu: boolean;
-  /** EMA momentum of the buffer. */
-  readonly momentum: number;
-  /** First statistics step: the buffer becomes the statistic. */
-  readonly first: boolean;
-  readonly minInt: number;
-  readonly maxInt: number;
-  /** The divisor T of the scale: scale = f32(clip / T). */
-  readonly threshold: number;
-}
+/** Attributes of QatActStatFakeQuant: those of the statistics step and of the quantizer. */
+export interface ActStatFqKernelAttrs extends ActStatKernelAttrs, ActFqKernelAttrs {}
 
 const f32 = Math.fround;
 
