@@ -34,23 +34,35 @@ export interface ActStatKernelAttrs {
 
 const f32 = Math.fround;
 
+/**
+ * QatPercentileStat's kernel called inside another kernel (`who`): [stat, index] of x with attributes rank, relu.
+ * The caller disposes stat's data.
+ */
+export function runPercentileStat(who: string, percentileStatName: string, bn: QuantKernelBackend, backend: unknown, x: tf.TensorInfo, a: Attrs): [tf.TensorInfo, tf.TensorInfo] {
+  const stat = tf.getKernel(percentileStatName, bn);
+  if (stat === undefined) throw new Error(`tfjs-qat ${who}: ${percentileStatName} is not registered for ${bn}`);
+  const [statI, indexI] = stat.kernelFunc({ inputs: { x }, backend: backend as tf.KernelBackend, attrs: { rank: num(a, 'rank'), relu: bool(a, 'relu') } }) as tf.TensorInfo[];
+  if (statI === undefined || indexI === undefined) throw new Error(`tfjs-qat ${who}: ${percentileStatName} returned no statistic`);
+  return [statI, indexI];
+}
+
+/** clip = f32(stat + f32(0 * value)) and the buffer after the step (attributes momentum, first), in float32. */
+export function statClipAndBuffer(stat: number, value: number, buffer: number, a: Attrs): { clip: number; buffer: number } {
+  const clip = f32(stat + f32(0 * value));
+  const next = bool(a, 'first') ? clip : f32(f32(buffer * f32(1 - num(a, 'momentum'))) + f32(f32(num(a, 'momentum')) * clip));
+  return { clip, buffer: next };
+}
+
 const actStat = (percentileStatName: string) => (bn: QuantKernelBackend): tf.KernelFunc => ({ inputs, backend, attrs }) => {
   const x = inp(inputs, 'x');
   const value = inp(inputs, 'value');
   const buffer = inp(inputs, 'buffer');
   const a = (attrs ?? {}) as Attrs;
-  const stat = tf.getKernel(percentileStatName, bn);
-  if (stat === undefined) throw new Error(`tfjs-qat ${ACT_STAT_KERNEL}: ${percentileStatName} is not registered for ${bn}`);
-  const [statI, indexI] = stat.kernelFunc({ inputs: { x }, backend: backend as tf.KernelBackend, attrs: { rank: num(a, 'rank'), relu: bool(a, 'relu') } }) as tf.TensorInfo[];
-  if (statI === undefined || indexI === undefined) throw new Error(`tfjs-qat ${ACT_STAT_KERNEL}: ${percentileStatName} returned no statistic`);
+  const [statI, indexI] = runPercentileStat(ACT_STAT_KERNEL, percentileStatName, bn, backend, x, a);
   const { views, finish } = kernelViews(bn, backend, [statI, value, buffer], [{ shape: value.shape, dtype: 'float32' }, { shape: value.shape, dtype: 'float32' }]);
-  const st = f32View(views.ins[0], 'stat')[0]!;
-  const clip = f32(st + f32(0 * f32View(views.ins[1], 'value')[0]!));
-  const mom = f32(num(a, 'momentum'));
-  const keep = f32(1 - num(a, 'momentum'));
-  const b = f32View(views.ins[2], 'buffer')[0]!;
-  f32View(views.outs[0], 'clip')[0] = clip;
-  f32View(views.outs[1], 'buffer')[0] = bool(a, 'first') ? clip : f32(f32(b * keep) + f32(mom * clip));
+  const r = statClipAndBuffer(f32View(views.ins[0], 'stat')[0]!, f32View(views.ins[1], 'value')[0]!, f32View(views.ins[2], 'buffer')[0]!, a);
+  f32View(views.outs[0], 'clip')[0] = r.clip;
+  f32View(views.outs[1], 'buffer')[0] = r.buffer;
   const [clipI, bufI] = finish();
   (backend as tf.KernelBackend).disposeData(statI.dataId);
   return [clipI!, indexI, bufI!];

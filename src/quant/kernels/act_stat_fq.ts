@@ -27,7 +27,7 @@ import { bool, bounds, fakeQuantGradInto, fakeQuantInto, inp, num, type Attrs } 
 import { fakeQuantBackward, MIN_STAT_F32 } from './loops.js';
 import { reluCopy, zeroWhereNotPositive } from './simd_paths.js';
 import { isKnownZero } from '../known_zero.js';
-import type { ActStatKernelAttrs } from './act_stat.js';
+import { runPercentileStat, statClipAndBuffer, type ActStatKernelAttrs } from './act_stat.js';
 import type { ActFqKernelAttrs } from './act_fq.js';
 
 /** Names of the fused statistics-phase kernels. */
@@ -44,15 +44,11 @@ const forward = (percentileStatName: string) => (bn: QuantKernelBackend): tf.Ker
   const buffer = inp(inputs, 'buffer');
   const a = (attrs ?? {}) as Attrs;
   const relu = bool(a, 'relu');
-  const stat = tf.getKernel(percentileStatName, bn);
-  if (stat === undefined) throw new Error(`tfjs-qat ${ACT_STAT_FQ_KERNELS.forward}: ${percentileStatName} is not registered for ${bn}`);
-  const [statI, indexI] = stat.kernelFunc({ inputs: { x }, backend: backend as tf.KernelBackend, attrs: { rank: num(a, 'rank'), relu } }) as tf.TensorInfo[];
-  if (statI === undefined || indexI === undefined) throw new Error(`tfjs-qat ${ACT_STAT_FQ_KERNELS.forward}: ${percentileStatName} returned no statistic`);
+  const [statI, indexI] = runPercentileStat(ACT_STAT_FQ_KERNELS.forward, percentileStatName, bn, backend, x, a);
   const one = { shape: value.shape, dtype: 'float32' as const };
   const { views, finish } = kernelViews(bn, backend, [x, value, buffer, statI], [{ shape: x.shape, dtype: 'float32' }, one, one, one]);
-  const clip = f32(f32View(views.ins[3], 'stat')[0]! + f32(0 * f32View(views.ins[1], 'value')[0]!));
-  const b = f32View(views.ins[2], 'buffer')[0]!;
-  f32View(views.outs[3], 'buffer')[0] = bool(a, 'first') ? clip : f32(f32(b * f32(1 - num(a, 'momentum'))) + f32(f32(num(a, 'momentum')) * clip));
+  const { clip, buffer: next } = statClipAndBuffer(f32View(views.ins[3], 'stat')[0]!, f32View(views.ins[1], 'value')[0]!, f32View(views.ins[2], 'buffer')[0]!, a);
+  f32View(views.outs[3], 'buffer')[0] = next;
   f32View(views.outs[2], 'clip')[0] = clip;
   const sv = f32View(views.outs[1], 'scale');
   sv[0] = f32(clip / f32(num(a, 'threshold')));
