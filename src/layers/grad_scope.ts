@@ -40,15 +40,23 @@ export function withVariableOnlyGradients<T>(f: () => T): T {
 
 /**
  * True when nothing can need the gradient of `x`: inside `withVariableOnlyGradients`, while a gradient tape
- * records, `x` was not produced by a recorded op (it is data or a variable) and is not a trainable variable.
+ * records, and no variable is among the tensors `x` was computed from by recorded ops (`x` is data, or made from
+ * data by ops such as a flatten or a reshape).
  */
 export function inputNeedsNoGradient(x: tf.Tensor): boolean {
   if (variableOnlyDepth === 0) return false;
   const st = tf.engine().state;
   if (!(st.gradientDepth > 0 && st.kernelDepth === 0)) return false;
-  if (x instanceof tf.Variable && x.trainable) return false;
-  for (const node of st.activeTape) {
-    for (const out of node.outputs) if (out.id === x.id) return false;
+  const producer = new Map<number, (typeof st.activeTape)[number]>();
+  for (const node of st.activeTape) for (const out of node.outputs) producer.set(out.id, node);
+  const seen = new Set<number>();
+  const stack: tf.Tensor[] = [x];
+  for (let t = stack.pop(); t !== undefined; t = stack.pop()) {
+    if (seen.has(t.id)) continue;
+    seen.add(t.id);
+    if (t instanceof tf.Variable) return false;
+    const node = producer.get(t.id);
+    if (node !== undefined) stack.push(...Object.values(node.inputs));
   }
   return true;
 }
