@@ -72,42 +72,36 @@ export function isZeroGradOnly(t: tf.Tensor): boolean {
 }
 
 /**
- * x @ w, whose gradient with respect to x is zeros (x marked `zeroGradOnly`) and with respect to w is tfjs'
- * BatchMatMul gradient, matMul(x, dy, true, false).
+ * `forward(x, w)` with a known-zero gradient for x (x marked `zeroGradOnly`) and `weightGrad(x, dy)` for w: the
+ * matmul/conv of QuantLinear/QuantConv2D without its input-gradient product.
  */
-export function matMulWeightGradOnly(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+function withZeroInputGrad<T extends tf.Tensor>(x: T, w: T, forward: (a: T, b: T) => T, weightGrad: (a: T, dy: T) => tf.Tensor): T {
   const f = tf.customGrad((a, b, save) => {
-    (save as tf.GradSaveFunc)([a as tf.Tensor]);
+    (save as tf.GradSaveFunc)([a as T]);
     return {
-      value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+      value: forward(a as T, b as T),
       gradFunc: (dy, saved) => {
-        const [sa] = saved as [tf.Tensor2D];
-        return [markKnownZero(tf.zerosLike(sa)), tf.matMul(sa, dy as tf.Tensor2D, true, false)];
+        const [sa] = saved as [T];
+        return [markKnownZero(tf.zerosLike(sa)), weightGrad(sa, dy as T)];
       },
     };
   });
-  return f(x, w) as tf.Tensor2D;
+  return f(x, w) as T;
+}
+
+/** x @ w with a zero gradient for x and tfjs' BatchMatMul gradient for w, matMul(x, dy, true, false). */
+export function matMulWeightGradOnly(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  return withZeroInputGrad(x, w, (a, b) => tf.matMul(a, b), (a, dy) => tf.matMul(a, dy, true, false));
 }
 
 /** Conv2D padding argument (as tf.conv2d). */
 export type ConvPad = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
 
 /**
- * NHWC tf.conv2d(x, w, strides, pad), whose gradient with respect to x is zeros (x marked `zeroGradOnly`) and with
- * respect to w is tfjs' Conv2D gradient (the Conv2DBackpropFilter kernel with the same attributes).
+ * NHWC tf.conv2d(x, w, strides, pad) with a zero gradient for x and tfjs' Conv2D gradient for w (the
+ * Conv2DBackpropFilter kernel with the same attributes).
  */
 export function conv2dWeightGradOnly(x: tf.Tensor4D, w: tf.Tensor4D, strides: [number, number], pad: ConvPad): tf.Tensor4D {
-  const f = tf.customGrad((a, b, save) => {
-    (save as tf.GradSaveFunc)([a as tf.Tensor]);
-    return {
-      value: tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad),
-      gradFunc: (dy, saved) => {
-        const [sa] = saved as [tf.Tensor4D];
-        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: sa, dy: dy as tf.Tensor },
-          { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
-        return [markKnownZero(tf.zerosLike(sa)), dw];
-      },
-    };
-  });
-  return f(x, w) as tf.Tensor4D;
+  return withZeroInputGrad(x, w, (a, b) => tf.conv2d(a, b, strides, pad), (a, dy) => tf.engine().runKernel('Conv2DBackpropFilter', { x: a, dy },
+    { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
 }

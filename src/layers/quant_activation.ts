@@ -108,29 +108,32 @@ export abstract class QuantActivation extends tf.layers.Layer implements QuantOu
       const relu = this.applyRelu;
       const state = { counter, buffer: v.buffer.read(), value: v.value.read() };
       const fused = statsStepFakeQuant(x0, this.quant, state, training, { relu });
+      let out: tf.Tensor;
+      let collecting: boolean;
       if (fused !== null) {
         // statistics phase in one kernel (statistic, buffer EMA, quantizer)
         v.buffer.write(fused.buffer);
         this.writeCounter(fused.counter);
         this.lastScale = replaceKept(this.lastScale, fused.scale);
-        if (inputNeedsNoGradient(x0)) markZeroGradOnly(fused.out);
-        return fused.out;
-      }
-      const step = activationScaleParts(x0, this.quant, state, training, { relu });
-      if (step.buffer !== undefined) v.buffer.write(step.buffer);
-      if (step.counter !== counter) this.writeCounter(step.counter);
-      let out: tf.Tensor;
-      if (step.clip !== undefined) {
-        // scale = clip / T, folded into the quantizer kernel
-        const r = fakeQuantizeClipped(x0, step.clip, step.threshold, { ...this.quant, clampGrad: 'mask', relu });
-        this.lastScale = replaceKept(this.lastScale, r.scale);
-        out = r.out;
+        out = fused.out;
+        collecting = true;
       } else {
-        this.lastScale = replaceKept(this.lastScale, step.scale);
-        out = fakeQuantize(x0, { ...this.quant, scale: step.scale, clampGrad: 'mask', relu });
+        const step = activationScaleParts(x0, this.quant, state, training, { relu });
+        if (step.buffer !== undefined) v.buffer.write(step.buffer);
+        if (step.counter !== counter) this.writeCounter(step.counter);
+        if (step.clip !== undefined) {
+          // scale = clip / T, folded into the quantizer kernel
+          const r = fakeQuantizeClipped(x0, step.clip, step.threshold, { ...this.quant, clampGrad: 'mask', relu });
+          this.lastScale = replaceKept(this.lastScale, r.scale);
+          out = r.out;
+        } else {
+          this.lastScale = replaceKept(this.lastScale, step.scale);
+          out = fakeQuantize(x0, { ...this.quant, scale: step.scale, clampGrad: 'mask', relu });
+        }
+        collecting = step.buffer !== undefined;
       }
       // Statistics phase on data: the output's gradient only feeds `0 * value` (grad_scope.ts).
-      if (step.buffer !== undefined && inputNeedsNoGradient(x0)) markZeroGradOnly(out);
+      if (collecting && inputNeedsNoGradient(x0)) markZeroGradOnly(out);
       return out;
     });
   }

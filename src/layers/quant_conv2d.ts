@@ -1,7 +1,7 @@
 /** QuantConv2D: an NHWC 2-D convolution with fake-quantized weights (Brevitas `QuantConv2d`). */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
-import { conv2dWeightGradOnly, isZeroGradOnly } from './grad_scope.js';
+import { conv2dWeightGradOnly, isZeroGradOnly, type ConvPad } from './grad_scope.js';
 import { QuantWeightLayer, type QuantWeightArgs } from './quant_weight_layer.js';
 
 /** Padding: tfjs' 'valid' / 'same', or a number p = PyTorch's symmetric `padding=p`. */
@@ -59,7 +59,7 @@ export class QuantConv2D extends QuantWeightLayer {
   }
 
   /** The padding argument for tf.conv2d. */
-  tfPadding(): 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]] {
+  tfPadding(): ConvPad {
     if (typeof this.padding === 'number') {
       const p = this.padding;
       return p === 0 ? 'valid' : [[0, 0], [p, p], [p, p], [0, 0]];
